@@ -1,0 +1,49 @@
+/*
+ * publisher: persistent publishes with publisher confirms on an amqp_link.
+ *
+ * publisher_enable() puts the link's channel in confirm mode (confirm.select).
+ * publisher_send() publishes one message (mandatory, delivery_mode 2) and
+ * returns its delivery tag; publisher_wait() reads the broker's basic.ack /
+ * basic.nack frames (and basic.return for unroutable messages) until every
+ * message up to `tag` is settled or the timeout passes. rabbitmq-c 0.11 has no
+ * helper for this. A nack, a return, a timeout or a lost connection makes the
+ * wait fail: the caller must treat every message since its last successful
+ * wait as not published.
+ *
+ * Use a link of its own for publishing: a consuming channel receives
+ * deliveries that this reader would have to skip.
+ */
+#ifndef ORDERFLOW_PUBLISHER_H
+#define ORDERFLOW_PUBLISHER_H
+
+#include <amqp.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct amqp_link;
+
+/* Message properties and our headers; NULL / 0 fields are left out. */
+struct publish_msg {
+	const char *exchange;
+	const char *routing_key;
+	const void *body;
+	size_t body_len;
+	const char *message_id;     /* event_id */
+	const char *type;           /* event_type */
+	const char *correlation_id;
+	uint64_t timestamp;         /* seconds since the epoch; 0 = now */
+	const amqp_table_t *headers; /* optional; copied as given */
+	int mandatory;              /* 1: an unroutable message fails the wait */
+};
+
+int publisher_enable(struct amqp_link *link);
+/* Returns 0 and *tag_r, or -1 (link error set). */
+int publisher_send(struct amqp_link *link, const struct publish_msg *msg, uint64_t *tag_r);
+/* Waits until every tag <= `tag` is confirmed. 0 = all acked; -1 = a nack, a
+ * return, a timeout or a connection problem (link error set). */
+int publisher_wait(struct amqp_link *link, uint64_t tag, int timeout_ms);
+/* send + wait for one message. */
+int publisher_publish_confirmed(struct amqp_link *link, const struct publish_msg *msg,
+				int timeout_ms);
+
+#endif

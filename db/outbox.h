@@ -1,0 +1,45 @@
+/*
+ * outbox: events waiting to be published, written in the same transaction as
+ * the effects that emit them.
+ *
+ * outbox_append() encodes the envelope and inserts it (the caller's
+ * transaction). The relay side claims unpublished rows in id order with
+ * FOR UPDATE SKIP LOCKED (so several relays never take the same row), and marks
+ * them published only after the broker confirmed them.
+ */
+#ifndef ORDERFLOW_OUTBOX_H
+#define ORDERFLOW_OUTBOX_H
+
+#include "core/envelope.h"
+#include "db/db.h"
+
+struct outbox_row {
+	unsigned long long id;
+	char event_id[ENVELOPE_ID_LEN + 1];
+	char *routing_key;
+	char *body;
+	size_t body_len;
+};
+
+struct outbox_batch {
+	struct outbox_row *rows;
+	int count;
+};
+
+/* Appends ev with routing key = ev->event_type; *id_r (may be NULL) gets its id. */
+enum db_status outbox_append(struct db *db, const struct envelope *ev,
+			     unsigned long long *id_r);
+
+/* Inside a transaction the caller opened: locks up to `limit` unpublished rows,
+ * oldest id first, skipping rows another relay holds. */
+enum db_status outbox_claim(struct db *db, int limit, struct outbox_batch *batch);
+/* Marks rows published (published_at = now) by id; same transaction. */
+enum db_status outbox_mark_published(struct db *db, const unsigned long long *ids, int n);
+void outbox_batch_free(struct outbox_batch *batch);
+
+/* Deletes published rows older than retention_s, at most `batch` of them. */
+enum db_status outbox_prune(struct db *db, long retention_s, int batch, int *deleted_r);
+/* Age in seconds of the oldest unpublished row, 0 when none. */
+enum db_status outbox_lag(struct db *db, double *seconds_r, long long *pending_r);
+
+#endif

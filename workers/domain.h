@@ -1,0 +1,78 @@
+/*
+ * domain: what a domain supplies to the one delivery protocol (worker.c).
+ *
+ * A domain is a name (its queue orderflow.<name> and its inbox consumer), the
+ * routing keys it consumes from orderflow.events, and one handler. The worker
+ * owns the channel, the transaction, the inbox row, retries and parking; the
+ * handler only reads and writes its own rows through ctx->db inside the open
+ * transaction and appends the events it emits with handler_emit().
+ *
+ * The handler returns:
+ *   HANDLER_OK      the effects are to be committed (an event that changes
+ *                   nothing, e.g. a late duplicate transition, is OK too);
+ *   HANDLER_RETRY   a transient failure: rolled back and retried later through
+ *                   the delay tiers (a database error, a prerequisite event not
+ *                   seen yet, a webhook timeout). Set the reason with
+ *                   handler_retry();
+ *   HANDLER_REJECT  a permanent failure (the payload breaks the domain's
+ *                   rules): rolled back and parked with "rejected: REASON".
+ *
+ * Business outcomes (out of stock, card declined) are events, not failures.
+ */
+#ifndef ORDERFLOW_DOMAIN_H
+#define ORDERFLOW_DOMAIN_H
+
+#include <jansson.h>
+
+#include "core/config.h"
+#include "core/envelope.h"
+#include "db/db.h"
+
+enum handler_result {
+	HANDLER_OK = 0,
+	HANDLER_RETRY,
+	HANDLER_REJECT,
+};
+
+struct handler_ctx {
+	struct db *db;
+	const struct config *cfg;
+	const struct envelope *ev;   /* decoded, validated, upcast */
+	const char *consumer;        /* the domain name */
+	void *state;                 /* the domain's per-process state (init) */
+	int attempt;                 /* 1 for a first delivery */
+	char reason[256];            /* set by handler_retry / handler_reject */
+};
+
+/* Sets ctx->reason (printf-style) and returns HANDLER_RETRY / HANDLER_REJECT. */
+enum handler_result handler_retry(struct handler_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+enum handler_result handler_reject(struct handler_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Maps a failed database call to HANDLER_RETRY with db_error() as reason. */
+enum handler_result handler_db_failed(struct handler_ctx *ctx, const char *what);
+
+/* Appends an event to the outbox in the handler's transaction: causation_id =
+ * the event being handled, correlation_id copied from it. Takes ownership of
+ * payload. Returns DB_OK or the failure (then return handler_db_failed()). */
+enum db_status handler_emit(struct handler_ctx *ctx, const char *event_type,
+			    const char *aggregate_type, const char *aggregate_id,
+			    json_t *payload);
+
+struct domain {
+	const char *name;
+	const char *const *keys;     /* routing keys bound from orderflow.events */
+	int nkeys;
+	/* Optional: per-process set-up after fork (curl handles, ...). */
+	int (*init)(const struct config *cfg, void **state_r, char **err_r);
+	void (*fini)(void *state);
+	enum handler_result (*handle)(struct handler_ctx *ctx);
+	/* Optional: ms the worker must wait before taking the next delivery
+	 * (an open circuit breaker); 0 = go on. */
+	long (*hold_ms)(void *state);
+};
+
+/* The seven real domains, by id. */
+const struct domain *domain_get(enum domain_id id);
+
+#endif
