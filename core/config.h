@@ -10,6 +10,9 @@
  * config behind. The same function serves `orderflowd -t`, start-up and SIGHUP.
  *
  * The struct owns all its strings; config_free() releases everything.
+ * Relative password_file, tokens_file and ca_file are resolved against the
+ * config file's folder (and stored absolute); password_file and tokens_file
+ * are read during the load, so a config that loaded holds the secrets.
  */
 #ifndef ORDERFLOW_CONFIG_H
 #define ORDERFLOW_CONFIG_H
@@ -117,10 +120,18 @@ struct config {
 	int log_level;             /* enum log_level; default info */
 };
 
+/* How long an operator has to replay a parked message. The inbox keeps an
+ * event_id at least this long after its last retry could have come back
+ * (config_load refuses a database.inbox_retention_s below that). */
+#define CONFIG_PARKED_REPLAY_WINDOW_S 86400
+
 /* Loads and validates PATH. On success returns 0 and *cfg_r. On failure returns
  * -1 and *errors_r, a malloc'd string of one or more newline-terminated lines
- * "FILE:LINE: KEY: reason" (or "FILE: reason" when the file cannot be read or
- * parsed as a whole); the caller frees it. */
+ * "FILE:LINE: KEY: reason", sorted by line (or "FILE: reason" when the file
+ * cannot be opened or parsed as a whole: "FILE:LINE: syntax error: ..." for
+ * the latter; or "FILE: KEY: reason" when a required key's whole section is
+ * missing, which has no line); the caller frees it. A warning that is not an
+ * error (a file holding a password readable by others) goes to log_warn. */
 int config_load(const char *path, struct config **cfg_r, char **errors_r);
 void config_free(struct config *cfg);
 

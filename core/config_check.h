@@ -1,0 +1,80 @@
+/*
+ * config_check: the validation half of config.c, internal to core/config*.c.
+ *
+ * It owns the list of problems found while loading a file (each becomes one
+ * line "FILE:LINE: KEY: reason", sorted by line once the whole file has been
+ * seen, so every problem is reported and none hides another), the checks of
+ * single string values, the reading of the files a config points at
+ * (password_file, tokens_file, ca_file), and the rules that tie several keys
+ * together (url/urls, password/password_file, backoff, inbox retention).
+ *
+ * Nothing here is part of the public contract: other modules use core/config.h.
+ */
+#ifndef ORDERFLOW_CONFIG_CHECK_H
+#define ORDERFLOW_CONFIG_CHECK_H
+
+#include <libconfig.h>
+#include <stddef.h>
+
+#include "core/config.h"
+
+struct problem {
+	unsigned line; /* 0 = the key's whole section is missing: no line to show */
+	int seq;       /* order of discovery, to keep the sort stable */
+	char *text;    /* the whole line, without its newline */
+};
+
+/* Everything one config_load() call carries around. */
+struct cfg_ctx {
+	const char *path;          /* as the caller gave it */
+	char *dir;                 /* absolute folder of path, for relative file keys */
+	config_t lc;               /* the parsed file */
+	struct config *cfg;        /* being filled */
+	struct problem *problems;
+	int nproblems;
+	int cap;
+	int oom;                   /* an allocation failed: report that alone */
+};
+
+/* Records a problem at setting `where` (its file and line), or with no line
+ * when `where` is NULL or the root (the section holding the key is missing). */
+void cfg_problem(struct cfg_ctx *c, const config_setting_t *where, const char *key,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The problems as one malloc'd string of newline-terminated lines, sorted by
+ * line; NULL when memory ran out. Empties the list. */
+char *cfg_problems_take(struct cfg_ctx *c);
+void cfg_problems_free(struct cfg_ctx *c);
+
+/* A check of one string value: NULL when fine, else the reason, written into
+ * buf when it needs to quote the value. */
+typedef const char *(*cfg_str_check)(const char *v, char *buf, size_t len);
+
+const char *cfg_check_nonempty(const char *v, char *buf, size_t len);
+const char *cfg_check_amqp_url(const char *v, char *buf, size_t len);
+const char *cfg_check_http_url(const char *v, char *buf, size_t len);
+const char *cfg_check_queue_type(const char *v, char *buf, size_t len);
+const char *cfg_check_currency(const char *v, char *buf, size_t len);
+const char *cfg_check_listen(const char *v, char *buf, size_t len);
+const char *cfg_check_event(const char *v, char *buf, size_t len);
+const char *cfg_check_log_level(const char *v, char *buf, size_t len);
+
+/* `v` as an absolute path: unchanged when it starts with '/', else joined to
+ * the config file's folder. malloc'd; NULL when memory ran out. */
+char *cfg_resolve_path(const struct cfg_ctx *c, const char *v);
+
+/* The rules across keys and the files the config names; run after every key
+ * has been read. */
+void cfg_check_cross(struct cfg_ctx *c);
+
+/* Warns (log_warn) when the file holds a secret and others may read it. */
+void cfg_warn_mode(const struct cfg_ctx *c);
+
+/* The longest a message can take to come back to a worker, in seconds: every
+ * retry delay it can wait through plus the parking lot's replay window. */
+long long cfg_redelivery_window_s(const struct cfg_retry *r);
+
+/* str_list helpers; they return -1 only when memory ran out. */
+int cfg_list_push(struct str_list *l, const char *s);
+void cfg_list_clear(struct str_list *l);
+
+#endif
