@@ -70,6 +70,9 @@ struct domain {
 	/* Optional: ms the worker must wait before taking the next delivery
 	 * (an open circuit breaker); 0 = go on. */
 	long (*hold_ms)(void *state);
+	/* Optional: routing keys taken from the configuration instead of `keys`
+	 * (the webhook binds to domains.webhook.events). Returns the count. */
+	int (*config_keys)(const struct config *cfg, const char *const **keys_r);
 };
 
 /* The seven real domains, by id. */

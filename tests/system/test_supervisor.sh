@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# orderflowd under a notify socket: READY, process titles and connection
+# names, a killed worker replaced, reload (more workers; a broken file
+# refused), and a clean stop on TERM.
+source "$ORDERFLOW_SOURCE_DIR/tests/lib.sh"
+source "$ORDERFLOW_SOURCE_DIR/tests/system/sup_lib.sh"
+t_init supervisor
+
+s_conf_role http 0
+"$BIN/orderflowctl" -c "$T_CONF" db migrate >/dev/null
+s_start
+t_wait_for 60 s_notified "READY=1"
+t_pass "READY=1 once the children are up"
+
+for d in order inventory payment shipping notification webhook audit; do
+	t_assert_eq 1 "$(s_count "orderflowd: $d worker")" "one $d worker"
+done
+t_assert_eq 1 "$(s_count "orderflowd: relay")" "one relay"
+pgrep -f "^orderflowd: supervisor" | grep -qx "$SUP_PID" || t_fail "supervisor title"
+names=$(t_mgmt GET /api/connections | python3 -c '
+import json, sys
+print("\n".join(sorted(c["client_properties"].get("connection_name", "?") for c in json.load(sys.stdin))))')
+pid=$(pgrep -f -P "$SUP_PID" "^orderflowd: inventory worker")
+echo "$names" | grep -qx "orderflow inventory $pid" || t_fail "connection name 'orderflow inventory $pid' in: $names"
+echo "$names" | grep -q "^orderflow relay [0-9]*$" || t_fail "relay connection name"
+t_pass "process titles and connection names"
+
+kill -KILL "$pid"
+t_wait_for 30 sh -c "pgrep -f -P $SUP_PID '^orderflowd: inventory worker' | grep -vqx $pid"
+t_pass "a killed worker is replaced"
+
+s_conf_workers inventory 3
+kill -HUP "$SUP_PID"
+t_wait_for 30 s_notified "RELOADING=1"
+t_wait_for 30 s_notified "READY=1" 2
+t_wait_for 30 test "$(s_count 'orderflowd: inventory worker')" = 3
+t_pass "HUP with inventory workers = 3: three inventory workers"
+
+cp "$T_CONF" "$T_DIR/good.conf"
+echo "broker = { nonsense" >> "$T_CONF"
+before=$(pgrep -P "$SUP_PID" | sort | tr '\n' ' ')
+kill -HUP "$SUP_PID"
+t_wait_for 30 s_notified "RELOADING=1" 2
+t_wait_for 30 s_notified "READY=1" 3
+sleep 2
+after=$(pgrep -P "$SUP_PID" | sort | tr '\n' ' ')
+t_assert_eq "$before" "$after" "a broken file changes no child"
+kill -0 "$SUP_PID" || t_fail "the supervisor died on a broken file"
+grep -q "reload refused" "$T_DIR/orderflowd.log" || t_fail "the refusal is logged"
+t_pass "HUP with a broken file: nothing changes, the refusal is logged"
+cp "$T_DIR/good.conf" "$T_CONF"
+
+start=$(date +%s)
+kill -TERM "$SUP_PID"
+t_wait_for 40 sh -c "! kill -0 $SUP_PID 2>/dev/null"
+wait "$SUP_PID" 2>/dev/null; code=$?
+t_wait_for 10 s_notified "STOPPING=1"
+[ "$(pgrep -f '^orderflowd: ' | xargs -r ps -o ppid= -p | grep -c "^ *$SUP_PID$" || true)" = 0 ] ||
+	t_fail "children left behind"
+echo "# stopped in $(( $(date +%s) - start )) s"
+t_pass "TERM: STOPPING=1 and a clean stop"

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# An event that aborts its worker every time is parked with reason `crashed`
+# after domains.<name>.crash_limit crashes, on a classic queue (no delivery
+# limit); the other events flow on. A child that exits at once every time is
+# restarted with backoff, not in a loop, and the supervisor stays responsive.
+source "$ORDERFLOW_SOURCE_DIR/tests/lib.sh"
+source "$ORDERFLOW_SOURCE_DIR/tests/system/sup_lib.sh"
+t_init supervisor_crash
+
+sed -i 's/queue_type = "quorum"/queue_type = "classic"/' "$T_CONF"
+sed -i -E 's/^(  (order|inventory|payment|shipping|notification|webhook) = \{ workers = )1;/\10;/' "$T_CONF"
+s_conf_role http 0
+"$BIN/orderflowctl" -c "$T_CONF" db migrate >/dev/null
+
+poison=$(cat /proc/sys/kernel/random/uuid)
+s_start ORDERFLOW_TEST_ABORT_ON_EVENT="$poison" ORDERFLOW_TEST_EXIT_AT_START=relay
+t_wait_for 60 s_notified "READY=1"
+t_wait_for 30 t_mgmt GET "/api/queues/$(python3 -c 'import urllib.parse,sys;print(urllib.parse.quote(sys.argv[1],safe=""))' "$T_VHOST")/orderflow.audit"
+
+{
+	t_envelope stock.released "o-poison" '{"order_id":"o-poison"}' "$poison"
+	for i in $(seq 1 10); do t_envelope stock.released "o-$i" "{\"order_id\":\"o-$i\"}"; done
+} > "$T_DIR/events"
+while read -r ev; do t_publish stock.released "$ev"; done < "$T_DIR/events"
+
+t_wait_for 60 test "$(t_queue_depth orderflow.audit.dead)" = 1
+t_wait_for 30 test "$(t_sql 'SELECT COUNT(*) FROM event_log')" = 10
+msg=$(t_get_messages orderflow.audit.dead 1)
+python3 - "$msg" "$poison" <<'PY' || t_fail "parked as crashed"
+import json, sys
+m = json.loads(sys.argv[1])[0]
+h = m["properties"]["headers"]
+assert m["properties"]["message_id"] == sys.argv[2], m["properties"]
+assert h["orderflow-parked-reason"].startswith("crashed: "), h
+print("# parked:", h["orderflow-parked-reason"])
+PY
+crashes=$(grep -c "died by signal 6" "$T_DIR/orderflowd.log" || true)
+t_assert_eq 3 "$crashes" "three crashes (crash_limit) before parking"
+t_pass "poison event parked as crashed on a classic queue; 10 others recorded"
+
+# The relay exits at once every time: started only a few times in 10 s.
+sleep 10
+starts=$(grep -c "started relay" "$T_DIR/orderflowd.log" || true)
+echo "# relay started $starts times in about 12 s"
+[ "$starts" -ge 2 ] && [ "$starts" -le 6 ] || t_fail "relay restarted $starts times"
+t_wait_for 10 s_notified "throttled: relay"
+kill -HUP "$SUP_PID"
+t_wait_for 5 s_notified "RELOADING=1"
+t_pass "a child dying at once is throttled; the supervisor answers HUP"
+kill -TERM "$SUP_PID"
+t_wait_for 40 sh -c "! kill -0 $SUP_PID 2>/dev/null"

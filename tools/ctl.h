@@ -1,0 +1,49 @@
+/*
+ * ctl: what the orderflowctl subcommands share: the parsed global options, the
+ * loaded configuration, output in text or JSON, and the exit codes of
+ * DESIGN.md "Commands" (0 success, 1 an error reported on stderr, 2 usage).
+ */
+#ifndef ORDERFLOW_CTL_H
+#define ORDERFLOW_CTL_H
+
+#include <jansson.h>
+
+#include "core/config.h"
+
+#define CTL_OK 0
+#define CTL_ERROR 1
+#define CTL_USAGE 2
+
+struct ctl {
+	const char *config_path;
+	struct config *cfg;
+	int json;        /* --json: stdout is one JSON document */
+	int argc;        /* the subcommand's own arguments (after the group name) */
+	char **argv;
+};
+
+struct ctl_command {
+	const char *group;   /* "db", "stock", ... */
+	const char *usage;   /* one line per form */
+	int (*run)(struct ctl *ctl);
+};
+
+/* Reports an error on stderr ("orderflowctl: ...") and returns CTL_ERROR. */
+int ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Reports a usage error with the group's usage and returns CTL_USAGE. */
+int ctl_usage(const struct ctl *ctl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints a JSON document (stolen) on stdout, compact and newline-terminated. */
+void ctl_print_json(json_t *doc);
+/* True when argv[i] is --help or -h. */
+int ctl_wants_help(const struct ctl *ctl);
+
+struct db;
+struct amqp_link;
+/* Connections for a subcommand; error reported, CTL_ERROR returned on failure. */
+int ctl_db(struct ctl *ctl, struct db **db_r);
+int ctl_link(struct ctl *ctl, struct amqp_link **link_r);
+
+extern const struct ctl_command ctl_db_cmd, ctl_topology_cmd, ctl_stock_cmd, ctl_order_cmd,
+	ctl_parked_cmd, ctl_stats_cmd;
+
+#endif

@@ -1,0 +1,64 @@
+/* handler: the helpers a domain handler uses (see domain.h). */
+#include "workers/domain.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "db/outbox.h"
+#include "core/log.h"
+
+static enum handler_result handler_set(struct handler_ctx *ctx, enum handler_result r,
+				       const char *fmt, va_list ap)
+{
+	vsnprintf(ctx->reason, sizeof(ctx->reason), fmt, ap);
+	return r;
+}
+
+enum handler_result handler_retry(struct handler_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	enum handler_result r;
+
+	va_start(ap, fmt);
+	r = handler_set(ctx, HANDLER_RETRY, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+enum handler_result handler_reject(struct handler_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	enum handler_result r;
+
+	va_start(ap, fmt);
+	r = handler_set(ctx, HANDLER_REJECT, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+enum handler_result handler_db_failed(struct handler_ctx *ctx, const char *what)
+{
+	return handler_retry(ctx, "%s: %s", what, db_error(ctx->db));
+}
+
+enum db_status handler_emit(struct handler_ctx *ctx, const char *event_type,
+			    const char *aggregate_type, const char *aggregate_id,
+			    json_t *payload)
+{
+	struct envelope out;
+	char err[256];
+	enum db_status st;
+
+	if (envelope_init(&out, event_type, aggregate_type, aggregate_id,
+			  ctx->ev->correlation_id, ctx->ev->event_id, payload, err,
+			  sizeof(err)) != 0) {
+		/* Only allocation or an over-long id can fail here: a bug, not
+		 * something a retry fixes, but retrying loses nothing. */
+		log_error("%s: cannot build %s for %s: %s", ctx->consumer, event_type,
+			  aggregate_id, err);
+		return DB_FATAL;
+	}
+	st = outbox_append(ctx->db, &out, NULL);
+	envelope_clear(&out);
+	return st;
+}

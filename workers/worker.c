@@ -1,0 +1,614 @@
+/*
+ * worker: the delivery protocol (DESIGN.md "Processing a delivery").
+ *
+ * One process, three connections: a consuming AMQP link, a publishing AMQP
+ * link in confirm mode (a consuming channel would interleave deliveries with
+ * the confirms we wait for), and the database. The loop below owns them;
+ * worker_process() decides the fate of one delivery; the outcome helpers
+ * (ack, retry copy, parked copy) never ack before the broker confirmed the
+ * copy, and never ack before the commit.
+ */
+#include "workers/worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker/amqp_link.h"
+#include "broker/consumer.h"
+#include "broker/publisher.h"
+#include "broker/topology.h"
+#include "core/log.h"
+#include "core/retry.h"
+#include "db/inbox.h"
+#include "workers/crashmem.h"
+#include "workers/poolstats.h"
+#include "core/clock.h"
+#include "workers/signals.h"
+
+void (*worker_after_commit_hook)(const struct envelope *ev);
+
+#define CONFIRM_TIMEOUT_MS 30000
+#define POLL_SLICE_MS 250
+#define PRUNE_INTERVAL_S 60
+#define PRUNE_BATCH 500
+
+struct worker {
+	const struct domain *dom;
+	const struct config *cfg;
+	const struct cfg_domain *dcfg;
+	struct crash_slot *slot;
+	void *state;
+	const char *const *keys;
+	int nkeys;
+	char queue[128];
+	struct domain_stats *stats;     /* NULL outside a supervised pool */
+	const char *abort_event;        /* test-only fault: abort on this event */
+
+	struct amqp_link *in;   /* consuming */
+	struct amqp_link *out;  /* publishing, confirm mode */
+	struct db *db;
+	char ctag[64];
+	int consuming;
+	int sigfd;
+	int stop;               /* SIGTERM/SIGINT seen */
+	double next_prune;
+};
+
+enum outcome {
+	OUT_DONE,       /* acked (or given back): next delivery */
+	OUT_DB_DOWN,    /* the database went away: keep the delivery, redo later */
+	OUT_BROKER,     /* a broker link failed: the delivery will come back */
+};
+
+static int worker_prefetch(const struct worker *w)
+{
+	return w->dcfg->prefetch > 0 ? w->dcfg->prefetch : w->cfg->broker.prefetch;
+}
+
+/* ---- signals ---------------------------------------------------------- */
+
+static void worker_poll_signals(struct worker *w)
+{
+	struct signalfd_siginfo si;
+
+	while (read(w->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			if (!w->stop)
+				log_info("stop requested: finishing what is in hand");
+			w->stop = 1;
+		}
+		/* SIGHUP: the supervisor reloads and restarts us if our
+		 * settings changed; nothing to do here. */
+	}
+}
+
+/* Sleeps up to ms, waking early for a stop request. */
+static void worker_nap(struct worker *w, long ms)
+{
+	while (ms > 0 && !w->stop) {
+		long slice = ms < POLL_SLICE_MS ? ms : POLL_SLICE_MS;
+
+		sleep_ms(slice);
+		ms -= slice;
+		worker_poll_signals(w);
+	}
+}
+
+/* ---- connections ------------------------------------------------------ */
+
+static int worker_connect_db(struct worker *w)
+{
+	char *err = NULL;
+
+	if (w->db != NULL)
+		return 0;
+	int id = domain_lookup(w->dom->name);
+	const char *dbname = id >= 0 ? config_domain_db(w->cfg, id) : w->cfg->database.name;
+
+	if (db_connect(&w->cfg->database, dbname, &w->db, &err) != 0) {
+		log_warn("database: %s; not taking deliveries until it is back", err);
+		free(err);
+		return -1;
+	}
+	log_info("database: connected");
+	return 0;
+}
+
+static void worker_drop_in(struct worker *w)
+{
+	if (w->in != NULL)
+		amqp_link_close(w->in);
+	w->in = NULL;
+	w->consuming = 0;
+}
+
+static void worker_drop_out(struct worker *w)
+{
+	if (w->out != NULL)
+		amqp_link_close(w->out);
+	w->out = NULL;
+}
+
+static int worker_connect_in(struct worker *w)
+{
+	char *err = NULL;
+
+	if (w->in != NULL && amqp_link_ok(w->in))
+		return 0;
+	worker_drop_in(w);
+	if (amqp_link_open(&w->cfg->broker, w->dom->name, &w->in, &err) != 0) {
+		log_warn("broker: %s", err);
+		free(err);
+		return -1;
+	}
+	amqp_link_keepalive_start(w->in);
+	if (topology_declare_domain(w->in, w->cfg, w->dom->name, w->keys, w->nkeys) != 0) {
+		log_error("broker: %s", amqp_link_error(w->in));
+		worker_drop_in(w);
+		return -2;
+	}
+	log_info("broker: connected to %s, topology of %s declared", amqp_link_node(w->in),
+		 w->queue);
+	return 0;
+}
+
+static int worker_connect_out(struct worker *w)
+{
+	char *err = NULL;
+
+	if (w->out != NULL && amqp_link_ok(w->out))
+		return 0;
+	worker_drop_out(w);
+	if (amqp_link_open(&w->cfg->broker, w->dom->name, &w->out, &err) != 0) {
+		log_warn("broker (publisher): %s", err);
+		free(err);
+		return -1;
+	}
+	amqp_link_keepalive_start(w->out);
+	if (publisher_enable(w->out) != 0) {
+		log_warn("broker (publisher): %s", amqp_link_error(w->out));
+		worker_drop_out(w);
+		return -1;
+	}
+	return 0;
+}
+
+static int worker_start_consuming(struct worker *w)
+{
+	if (w->consuming)
+		return 0;
+	if (consumer_start(w->in, w->queue, worker_prefetch(w), w->ctag, sizeof(w->ctag)) != 0) {
+		log_warn("broker: consume %s: %s", w->queue, amqp_link_error(w->in));
+		return -1;
+	}
+	w->consuming = 1;
+	crash_slot_ready(w->slot);
+	log_info("consuming %s (prefetch %d)", w->queue, worker_prefetch(w));
+	return 0;
+}
+
+static void worker_stop_consuming(struct worker *w, const char *why)
+{
+	if (!w->consuming || w->in == NULL)
+		return;
+	if (consumer_cancel(w->in, w->ctag) != 0)
+		log_warn("broker: cancel consumer on %s: %s", w->queue, amqp_link_error(w->in));
+	else
+		log_info("stopped consuming %s: %s", w->queue, why);
+	w->consuming = 0;
+}
+
+/* Brings every connection up; with a backoff on failure. Returns 0 when all
+ * are up, -1 to try again, -2 for a configuration the broker refuses. */
+static int worker_connect(struct worker *w, long *backoff_ms)
+{
+	int r;
+
+	if (worker_connect_db(w) != 0)
+		goto again;
+	r = worker_connect_in(w);
+	if (r == -2)
+		return -2;
+	if (r != 0 || worker_connect_out(w) != 0)
+		goto again;
+	*backoff_ms = 500;
+	return 0;
+again:
+	worker_nap(w, *backoff_ms);
+	*backoff_ms = *backoff_ms * 2 > 10000 ? 10000 : *backoff_ms * 2;
+	return -1;
+}
+
+/* ---- outcomes ----------------------------------------------------------- */
+
+static enum outcome worker_ack(struct worker *w, const struct delivery *d)
+{
+	if (consumer_ack(w->in, d->tag, 0) != 0) {
+		/* The broker redelivers it; the inbox absorbs the duplicate. */
+		log_warn("broker: ack of delivery %llu on %s: %s", (unsigned long long)d->tag,
+			 w->queue, amqp_link_error(w->in));
+		return OUT_BROKER;
+	}
+	return OUT_DONE;
+}
+
+/* Publishes a copy with confirm, then acks the original. */
+static enum outcome worker_send_copy(struct worker *w, const struct delivery *d,
+				     const char *exchange, const char *routing_key,
+				     struct header_set *hs, const char *what)
+{
+	struct publish_msg msg = {
+		.exchange = exchange,
+		.routing_key = routing_key,
+		.body = d->body,
+		.body_len = d->body_len,
+		.message_id = d->message_id,
+		.type = d->type,
+		.correlation_id = d->correlation_id,
+		.headers = header_set_table(hs),
+		.mandatory = 1,
+	};
+
+	if (worker_connect_out(w) != 0 ||
+	    publisher_publish_confirmed(w->out, &msg, CONFIRM_TIMEOUT_MS) != 0) {
+		/* Not acked: the original stays in the queue. Give it back so it
+		 * is tried again, after a pause so a broker that refuses the copy
+		 * is not hammered. */
+		log_warn("%s: publish to %s/%s failed: %s; returning delivery to %s", what,
+			 exchange, routing_key,
+			 w->out ? amqp_link_error(w->out) : "no publisher link", w->queue);
+		worker_drop_out(w);
+		worker_nap(w, 1000);
+		if (consumer_nack(w->in, d->tag, 0, 1) != 0)
+			return OUT_BROKER;
+		return OUT_DONE;
+	}
+	return worker_ack(w, d);
+}
+
+static enum outcome worker_park(struct worker *w, const struct delivery *d, int attempt,
+				const char *reason)
+{
+	static const char *const drop[] = { "orderflow-parked-reason", "orderflow-parked-from",
+					    "orderflow-attempt", NULL };
+	struct header_set *hs = header_set_new(d, drop);
+	char rk[64];
+	enum outcome o;
+
+	header_set_str(hs, "orderflow-parked-reason", reason);
+	header_set_str(hs, "orderflow-parked-from", w->queue);
+	header_set_int(hs, "orderflow-attempt", attempt);
+	snprintf(rk, sizeof(rk), "%s", w->dom->name);
+	o = worker_send_copy(w, d, EXCHANGE_DEAD, rk, hs, "park");
+	header_set_free(hs);
+	if (o == OUT_DONE && w->stats != NULL)
+		poolstats_add(&w->stats->parked, 1);
+	if (o == OUT_DONE)
+		log_warn("parked message %s (%s) from %s after attempt %d: %s",
+			 d->message_id ? d->message_id : "(no id)", d->type ? d->type : "?",
+			 w->queue, attempt, reason);
+	return o;
+}
+
+static enum outcome worker_retry(struct worker *w, const struct delivery *d,
+				 const struct envelope *ev, int attempt, const char *reason)
+{
+	static const char *const drop[] = { "orderflow-attempt", "orderflow-last-error", NULL };
+	const struct cfg_retry *rc = &w->cfg->retry;
+	int tier = retry_tier_after_failure(attempt, rc->max_attempts, rc->delay_count);
+	char last[257], rk[96], first[64], buf[64];
+	struct header_set *hs;
+	enum outcome o;
+
+	if (tier == 0) {
+		char why[300];
+
+		snprintf(why, sizeof(why), "max-attempts: %s", reason);
+		return worker_park(w, d, attempt, why);
+	}
+	hs = header_set_new(d, drop);
+	retry_last_error(reason, last);
+	header_set_int(hs, "orderflow-attempt", attempt + 1);
+	header_set_str(hs, "orderflow-last-error", last);
+	if (delivery_header(d, "orderflow-first-failed-at", buf, sizeof(buf)) == NULL) {
+		envelope_now_iso(first);
+		header_set_str(hs, "orderflow-first-failed-at", first);
+	}
+	snprintf(rk, sizeof(rk), "%s.%d", w->dom->name, tier);
+	o = worker_send_copy(w, d, EXCHANGE_RETRY, rk, hs, "retry");
+	header_set_free(hs);
+	if (o == OUT_DONE && w->stats != NULL)
+		poolstats_add(&w->stats->retried, 1);
+	if (o == OUT_DONE)
+		log_warn("%s of event %s failed: %s; retrying in %d ms (attempt %d/%d)",
+			 ev->event_type, ev->event_id, reason, rc->delays_ms[tier - 1],
+			 attempt + 1, rc->max_attempts);
+	return o;
+}
+
+/* ---- one delivery ------------------------------------------------------- */
+
+/* A database failure outside the handler: retry the message, or report the
+ * database gone so the caller pauses. */
+static enum outcome worker_db_failed(struct worker *w, const struct delivery *d,
+				     const struct envelope *ev, int attempt, const char *what)
+{
+	char reason[300];
+
+	snprintf(reason, sizeof(reason), "%s: %s", what, db_error(w->db));
+	db_rollback(w->db);
+	if (db_connection_lost(w->db)) {
+		log_warn("%s of event %s: %s", what, ev->event_id, db_error(w->db));
+		return OUT_DB_DOWN;
+	}
+	return worker_retry(w, d, ev, attempt, reason);
+}
+
+/* BEGIN, inbox, handler, COMMIT, ack (steps 3-8). */
+static enum outcome worker_transact(struct worker *w, const struct delivery *d,
+				    const struct envelope *ev, int attempt)
+{
+	struct handler_ctx ctx = {
+		.db = w->db, .cfg = w->cfg, .ev = ev, .consumer = w->dom->name,
+		.state = w->state, .attempt = attempt,
+	};
+	enum db_status st;
+	enum handler_result hr;
+	double started;
+
+	if (db_begin(w->db) != DB_OK)
+		return worker_db_failed(w, d, ev, attempt, "begin");
+	st = inbox_insert(w->db, w->dom->name, ev->event_id);
+	if (st == DB_DUPLICATE) {
+		db_rollback(w->db);
+		log_debug("event %s already processed by %s: acked without effect",
+			  ev->event_id, w->dom->name);
+		if (w->stats != NULL)
+			poolstats_add(&w->stats->duplicates, 1);
+		return worker_ack(w, d);
+	}
+	if (st != DB_OK)
+		return worker_db_failed(w, d, ev, attempt, "inbox insert");
+
+	if (w->abort_event != NULL && strcmp(w->abort_event, ev->event_id) == 0) {
+		log_warn("test fault: aborting on event %s", ev->event_id);
+		abort();
+	}
+	started = clock_monotonic_s();
+	hr = w->dom->handle(&ctx);
+	if (hr != HANDLER_OK) {
+		db_rollback(w->db);
+		if (db_connection_lost(w->db))
+			return OUT_DB_DOWN;
+		if (hr == HANDLER_RETRY)
+			return worker_retry(w, d, ev, attempt, ctx.reason);
+		{
+			char why[300];
+
+			snprintf(why, sizeof(why), "rejected: %s", ctx.reason);
+			return worker_park(w, d, attempt, why);
+		}
+	}
+	if (db_commit(w->db) != DB_OK)
+		return worker_db_failed(w, d, ev, attempt, "commit");
+	if (w->stats != NULL) {
+		poolstats_add(&w->stats->processed, 1);
+		poolstats_latency(w->stats, (clock_monotonic_s() - started) * 1000.0);
+	}
+	if (worker_after_commit_hook != NULL)
+		worker_after_commit_hook(ev);
+	return worker_ack(w, d);
+}
+
+static enum outcome worker_process(struct worker *w, const struct delivery *d)
+{
+	struct envelope ev;
+	char err[512], reason[600], buf[32];
+	int attempt = retry_attempt_parse(delivery_header(d, "orderflow-attempt", buf, sizeof(buf)));
+	enum envelope_status es;
+	enum outcome o;
+	int crashes;
+
+	es = envelope_decode(d->body, d->body_len, w->cfg->broker.max_message_bytes, &ev, err,
+			     sizeof(err));
+	if (es != ENV_OK) {
+		snprintf(reason, sizeof(reason), "%s: %s",
+			 es == ENV_UNKNOWN_VERSION ? "unknown-schema-version" : "invalid-envelope",
+			 err);
+		return worker_park(w, d, attempt, reason);
+	}
+	if (retry_on_arrival(attempt, w->cfg->retry.max_attempts) == RETRY_PARK_MAX_ATTEMPTS) {
+		snprintf(reason, sizeof(reason), "max-attempts: %d attempts of at most %d", attempt,
+			 w->cfg->retry.max_attempts);
+		o = worker_park(w, d, attempt, reason);
+		goto out;
+	}
+	crashes = crashmem_count(crashmem_shared, w->dom->name, ev.event_id);
+	if (crashes >= w->dcfg->crash_limit) {
+		snprintf(reason, sizeof(reason), "crashed: %d %s workers died handling it",
+			 crashes, w->dom->name);
+		o = worker_park(w, d, attempt, reason);
+		goto out;
+	}
+	crash_slot_enter(w->slot, w->dom->name, ev.event_id);
+	o = worker_transact(w, d, &ev, attempt);
+	crash_slot_leave(w->slot);
+out:
+	envelope_clear(&ev);
+	return o;
+}
+
+/* The database went away while a delivery was in hand: stop taking
+ * deliveries, wait for it, then let the caller redo the delivery. */
+static int worker_wait_for_db(struct worker *w)
+{
+	long backoff = 500;
+
+	worker_stop_consuming(w, "database unavailable");
+	while (!w->stop) {
+		if (db_reconnect(w->db) == DB_OK) {
+			log_info("database: back; resuming");
+			return 0;
+		}
+		log_warn("database: still unavailable (%s); retrying in %ld ms", db_error(w->db),
+			 backoff);
+		worker_nap(w, backoff);
+		backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+	}
+	return -1;
+}
+
+/* Handles one delivery to the end; gives it back when stopping before the
+ * database returns. */
+static void worker_handle(struct worker *w, struct delivery *d)
+{
+	for (;;) {
+		enum outcome o = worker_process(w, d);
+
+		if (o == OUT_BROKER)
+			worker_drop_in(w);
+		if (o != OUT_DB_DOWN)
+			return;
+		if (worker_wait_for_db(w) != 0) {
+			consumer_nack(w->in, d->tag, 0, 1);
+			return;
+		}
+	}
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+static void worker_housekeeping(struct worker *w)
+{
+	int deleted = 0;
+	double now = clock_monotonic_s();
+
+	if (now < w->next_prune)
+		return;
+	w->next_prune = now + PRUNE_INTERVAL_S;
+	if (inbox_prune(w->db, w->cfg->database.inbox_retention_s, PRUNE_BATCH, &deleted) != DB_OK)
+		log_warn("inbox prune: %s", db_error(w->db));
+	else if (deleted > 0)
+		log_info("inbox prune: %d rows older than %ld s deleted", deleted,
+			 w->cfg->database.inbox_retention_s);
+}
+
+/* After a stop request: cancel, finish what the broker already pushed, ack,
+ * then close (RabbitMQ issue 10327). */
+static void worker_drain(struct worker *w)
+{
+	struct delivery d;
+	int n = 0;
+
+	if (w->in == NULL || !amqp_link_ok(w->in))
+		return;
+	worker_stop_consuming(w, "stopping");
+	while (w->in != NULL && consumer_next(w->in, 100, &d) == CONSUMER_DELIVERY) {
+		worker_handle(w, &d);
+		delivery_free(&d);
+		n++;
+	}
+	log_info("drained: %d deliveries finished after the consumer was cancelled", n);
+}
+
+static int worker_loop(struct worker *w)
+{
+	long backoff = 500;
+	struct delivery d;
+
+	while (!w->stop) {
+		int r = worker_connect(w, &backoff);
+		long hold;
+
+		if (r == -2)
+			return EXIT_CONFIG;
+		if (r != 0)
+			continue;
+		hold = w->dom->hold_ms != NULL ? w->dom->hold_ms(w->state) : 0;
+		if (hold > 0) {
+			worker_stop_consuming(w, "the domain holds deliveries (breaker open)");
+		} else if (worker_start_consuming(w) != 0) {
+			worker_drop_in(w);
+			continue;
+		}
+		switch (consumer_next(w->in, POLL_SLICE_MS, &d)) {
+		case CONSUMER_DELIVERY:
+			worker_handle(w, &d);
+			delivery_free(&d);
+			break;
+		case CONSUMER_TIMEOUT:
+			worker_housekeeping(w);
+			break;
+		case CONSUMER_CANCELLED:
+			log_warn("broker cancelled our consumer on %s; consuming again", w->queue);
+			w->consuming = 0;
+			break;
+		case CONSUMER_ERROR:
+			log_warn("broker: %s; reconnecting", amqp_link_error(w->in));
+			worker_drop_in(w);
+			break;
+		}
+		worker_poll_signals(w);
+	}
+	worker_drain(w);
+	return EXIT_DRAINED;
+}
+
+static int worker_setup(struct worker *w, const struct domain *dom, const struct config *cfg,
+			struct crash_slot *slot)
+{
+	char *err = NULL;
+	int id = domain_lookup(dom->name);
+
+	memset(w, 0, sizeof(*w));
+	w->dom = dom;
+	w->cfg = cfg;
+	w->dcfg = &cfg->domains[id >= 0 ? id : 0];
+	w->slot = slot;
+	w->keys = dom->keys;
+	w->nkeys = dom->nkeys;
+	if (dom->config_keys != NULL)
+		w->nkeys = dom->config_keys(cfg, &w->keys);
+	topology_work_queue(w->queue, sizeof(w->queue), dom->name);
+	w->stats = poolstats_domain(dom->name);
+	/* Only tests set this: it proves that an event which kills its worker
+	 * again and again is parked as `crashed`. */
+	w->abort_event = getenv("ORDERFLOW_TEST_ABORT_ON_EVENT");
+	w->sigfd = signals_child_fd();
+	if (w->sigfd < 0) {
+		log_error("signalfd: %s", strerror(errno));
+		return -1;
+	}
+	if (dom->init != NULL && dom->init(cfg, &w->state, &err) != 0) {
+		log_error("%s: set-up failed: %s", dom->name, err);
+		free(err);
+		close(w->sigfd);
+		return -1;
+	}
+	return 0;
+}
+
+int worker_run(const struct domain *dom, const struct config *cfg, struct crash_slot *slot)
+{
+	struct worker w;
+	int code;
+
+	if (worker_setup(&w, dom, cfg, slot) != 0)
+		return EXIT_CONFIG;
+	code = worker_loop(&w);
+	worker_drop_in(&w);
+	worker_drop_out(&w);
+	if (w.db != NULL)
+		db_close(w.db);
+	if (dom->fini != NULL)
+		dom->fini(w.state);
+	close(w.sigfd);
+	log_info("%s worker exits (%d)", dom->name, code);
+	return code;
+}
