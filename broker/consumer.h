@@ -21,11 +21,14 @@
 struct amqp_link;
 
 struct delivery {
+	/* The broker's delivery tag with the channel's generation in the top
+	 * bits: pass it back as is; a tag from a channel that has been reopened
+	 * since is refused instead of acking another message. */
 	uint64_t tag;
 	int redelivered;
 	char *exchange;
 	char *routing_key;
-	void *body;
+	void *body;           /* a copy, NUL-terminated after body_len bytes */
 	size_t body_len;
 	char *message_id;     /* NULL when absent */
 	char *type;           /* NULL when absent */
@@ -44,6 +47,11 @@ enum consumer_status {
  * is written to ctag (at least 64 bytes). */
 int consumer_start(struct amqp_link *link, const char *queue, int prefetch, char *ctag,
 		   size_t ctag_len);
+/* Waits up to timeout_ms (< 0: no limit; 0: only what has arrived) in slices
+ * of 200 ms, releasing the link's mutex between them. *d is filled only for
+ * CONSUMER_DELIVERY; free it with delivery_free(). After CONSUMER_ERROR or
+ * CONSUMER_CANCELLED the consumer is gone: start it again (the channel was
+ * reopened when only the channel failed) or close the link. */
 enum consumer_status consumer_next(struct amqp_link *link, int timeout_ms, struct delivery *d);
 int consumer_ack(struct amqp_link *link, uint64_t tag, int multiple);
 /* basic.nack with requeue (give back) or without (the queue's dead-lettering). */
@@ -66,7 +74,10 @@ const char *delivery_x_death_reason(const struct delivery *d, char *buf, size_t 
  */
 struct header_set;
 /* Copies the headers of `from` (may be NULL) except those whose names are in
- * `drop` (NULL-terminated, may be NULL). */
+ * `drop` (NULL-terminated, may be NULL) and except the broker's own, which are
+ * always dropped: x-death, x-delivery-count, x-first-death-*, x-last-death-*.
+ * Values are deep copies (nested arrays and tables included); setting an
+ * existing key replaces its value. Out of memory is fatal (exit 75). */
 struct header_set *header_set_new(const struct delivery *from, const char *const *drop);
 void header_set_str(struct header_set *h, const char *key, const char *value);
 void header_set_int(struct header_set *h, const char *key, long long value);

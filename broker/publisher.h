@@ -37,7 +37,8 @@ struct publish_msg {
 };
 
 int publisher_enable(struct amqp_link *link);
-/* Returns 0 and *tag_r, or -1 (link error set). */
+/* Returns 0 and *tag_r (opaque: pass it to publisher_wait; 0 when confirms
+ * are off), or -1 (link error set). */
 int publisher_send(struct amqp_link *link, const struct publish_msg *msg, uint64_t *tag_r);
 /* Waits until every tag <= `tag` is confirmed. 0 = all acked; -1 = a nack, a
  * return, a timeout or a connection problem (link error set). */

@@ -17,6 +17,8 @@
 #ifndef ORDERFLOW_TOPOLOGY_H
 #define ORDERFLOW_TOPOLOGY_H
 
+#include <stddef.h>
+
 struct amqp_link;
 struct config;
 
@@ -32,6 +34,16 @@ int topology_declare_exchanges(struct amqp_link *link);
  * keys it consumes from orderflow.events ("#" for all). */
 int topology_declare_domain(struct amqp_link *link, const struct config *cfg,
 			    const char *domain, const char *const *keys, int nkeys);
+
+/* Ready messages and consumers of an existing queue (passive declare; a
+ * missing queue is an error "inspect queue Q: NOT_FOUND - ... (404)", which
+ * closes and reopens the channel: a consumer on this link is then gone).
+ * Either pointer may be NULL. */
+int topology_queue_depth(struct amqp_link *link, const char *queue, unsigned *messages_r,
+			 unsigned *consumers_r);
+/* Removes the ready messages of a queue (unacked ones stay); *purged_r may be
+ * NULL. */
+int topology_queue_purge(struct amqp_link *link, const char *queue, unsigned *purged_r);
 
 /* Queue names into a buffer of at least 128 bytes. */
 void topology_work_queue(char *out, size_t len, const char *domain);
