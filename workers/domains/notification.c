@@ -1,0 +1,148 @@
+/*
+ * notification: writes one readable message per (order, type) for the
+ * customer named in the event's payload.
+ *
+ *   order.created -> created, order.confirmed -> confirmed,
+ *   order.cancelled -> cancelled, shipping.scheduled -> shipped,
+ *   payment.refunded -> refunded
+ *
+ * The unique key (order_id, type) makes a second message of a type a
+ * duplicate key, which is the "already notified" answer (no INSERT IGNORE: it
+ * would hide other errors too).
+ */
+#include "workers/domains/notification.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "workers/domains/dom_util.h"
+#include "workers/domains/domains.h"
+#include "workers/domains/sqltime.h"
+
+static const char *const notification_keys[] = {
+	"order.created", "order.confirmed", "order.cancelled", "shipping.scheduled",
+	"payment.refunded",
+};
+
+#define MESSAGE_MAX 512
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* Writes the message of `type` into msg; 0, or -1 (rejected). */
+static int message_for(struct handler_ctx *ctx, const char *type, const char *id, char *msg,
+		       size_t len)
+{
+	char money[32];
+	long long cents;
+	const char *a, *b;
+
+	if (strcmp(type, "created") == 0 || strcmp(type, "refunded") == 0) {
+		if (dom_cents(ctx, strcmp(type, "created") == 0 ? "total_cents" : "amount_cents",
+			      &cents) != 0 ||
+		    (a = dom_str(ctx, "currency", 3)) == NULL)
+			return -1;
+		dom_format_cents(cents, money, sizeof(money));
+		if (strcmp(type, "created") == 0)
+			snprintf(msg, len, "Your order %s (%s %s) has been received.", id, money, a);
+		else
+			snprintf(msg, len, "Your payment of %s %s for order %s has been refunded.",
+				 money, a, id);
+	} else if (strcmp(type, "confirmed") == 0) {
+		snprintf(msg, len, "Your order %s is confirmed.", id);
+	} else if (strcmp(type, "cancelled") == 0) {
+		a = dom_str_opt(ctx, "reason");
+		snprintf(msg, len, "Your order %s has been cancelled%s%.200s.", id,
+			 a != NULL && a[0] != '\0' ? ": " : "", a != NULL ? a : "");
+	} else {
+		if ((a = dom_str(ctx, "carrier", 16)) == NULL ||
+		    (b = dom_str(ctx, "tracking_number", 64)) == NULL)
+			return -1;
+		snprintf(msg, len, "Your order %s has shipped with %s, tracking %s.", id, a, b);
+	}
+	return 0;
+}
+
+static const char *type_of(const char *event_type)
+{
+	static const char *const map[][2] = {
+		{ "order.created", "created" },       { "order.confirmed", "confirmed" },
+		{ "order.cancelled", "cancelled" },   { "shipping.scheduled", "shipped" },
+		{ "payment.refunded", "refunded" },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(event_type, map[i][0]) == 0)
+			return map[i][1];
+	return NULL;
+}
+
+static enum handler_result notification_handle(struct handler_ctx *ctx)
+{
+	const char *type = type_of(ctx->ev->event_type), *id, *customer;
+	char msg[MESSAGE_MAX];
+	enum db_status st;
+
+	if (type == NULL)
+		return handler_reject(ctx, "notification: %s is not an event of the notification "
+				      "domain", ctx->ev->event_type);
+	if (dom_order_ref(ctx, &id, &customer) != 0 ||
+	    message_for(ctx, type, id, msg, sizeof(msg)) != 0)
+		return HANDLER_REJECT;
+	{
+		struct db_param p[4] = { DBP_STR(id), DBP_STR(customer), DBP_STR(type),
+					 DBP_STR(msg) };
+
+		st = db_run(ctx->db, "INSERT INTO notifications (order_id, customer_id, type, "
+				     "message, created_at) VALUES (?, ?, ?, ?, UTC_TIMESTAMP(6))",
+			    p, 4, NULL, NULL);
+	}
+	if (st == DB_DUPLICATE) {
+		log_debug("order %s: %s notification exists already", id, type);
+		return HANDLER_OK;
+	}
+	if (st != DB_OK)
+		return handler_db_failed(ctx, "insert notification");
+	log_debug("order %s: %s notification for %s", id, type, customer);
+	return HANDLER_OK;
+}
+
+int notification_list(struct db *db, const char *customer_id, json_t **r)
+{
+	struct db_rows rows = { 0 };
+	struct db_param p[1] = { DBP_STR(customer_id) };
+	enum db_status st;
+	json_t *list;
+
+	*r = NULL;
+	st = db_select(db, "SELECT order_id, type, message, "
+			   "DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f') FROM notifications "
+			   "WHERE customer_id = ? ORDER BY created_at DESC, id DESC "
+			   "LIMIT " STR(NOTIFICATION_LIST_MAX),
+		       p, 1, &rows);
+	if (st != DB_OK) {
+		log_warn("notifications of %s: %s", customer_id, db_error(db));
+		return st == DB_TRANSIENT ? 503 : 500;
+	}
+	list = json_array();
+	for (int i = 0; i < rows.nrows; i++) {
+		char iso[SQLTIME_LEN];
+		const char *at = db_rows_get(&rows, i, 3);
+
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "order_id",
+			db_rows_get(&rows, i, 0), "type", db_rows_get(&rows, i, 1), "message",
+			db_rows_get(&rows, i, 2), "created_at",
+			sqltime_to_iso(at, iso) == 0 ? iso : at));
+	}
+	db_rows_free(&rows);
+	*r = json_pack("{s:s, s:o}", "customer_id", customer_id, "notifications", list);
+	return 200;
+}
+
+const struct domain notification_domain = {
+	.name = "notification",
+	.keys = notification_keys,
+	.nkeys = (int)(sizeof(notification_keys) / sizeof(notification_keys[0])),
+	.handle = notification_handle,
+};

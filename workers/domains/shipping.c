@@ -1,0 +1,180 @@
+/*
+ * shipping: schedules the shipment of a confirmed order and cancels it when
+ * the order is cancelled.
+ *
+ *   order.confirmed  no shipments row: SCHEDULED with a carrier and tracking
+ *                    number derived from the order id (shipping_rules.h) +
+ *                    shipping.scheduled; a row exists (scheduled already, or
+ *                    the cancel's tombstone): nothing
+ *   order.cancelled  SCHEDULED -> CANCELLED + shipping.cancelled; CANCELLED:
+ *                    nothing; no row yet: a CANCELLED tombstone without
+ *                    carrier (no event: nothing was scheduled) if the customer
+ *                    cancelled (an order cancelled on stock.rejected or
+ *                    payment.failed is never confirmed)
+ *
+ * As in inventory and payment, the row's primary key (order_id) is where a
+ * late order.confirmed and the cancel meet: the second INSERT gets a
+ * duplicate key; order.confirmed then does nothing, order.cancelled reads the
+ * row and cancels it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "workers/domains/dom_util.h"
+#include "workers/domains/domains.h"
+#include "workers/domains/shipping_rules.h"
+
+static const char *const shipping_keys[] = { "order.confirmed", "order.cancelled" };
+
+static enum db_status lock_shipment(struct db *db, const char *id, struct db_rows *rows)
+{
+	struct db_param p[1] = { DBP_STR(id) };
+
+	return db_select(db, "SELECT status, carrier, tracking_number, customer_id "
+			     "FROM shipments WHERE order_id = ? FOR UPDATE", p, 1, rows);
+}
+
+static json_t *shipping_payload(const char *id, const char *customer, const char *carrier,
+				const char *tracking)
+{
+	return json_pack("{s:s, s:s, s:s, s:s}", "order_id", id, "customer_id", customer,
+			 "carrier", carrier, "tracking_number", tracking);
+}
+
+static enum handler_result on_confirmed(struct handler_ctx *ctx)
+{
+	struct db_rows rows = { 0 };
+	const char *id, *customer, *carrier;
+	char tracking[SHIPPING_TRACKING_MAX];
+	enum db_status st;
+	int exists;
+
+	if (dom_order_ref(ctx, &id, &customer) != 0)
+		return HANDLER_REJECT;
+	if (lock_shipment(ctx->db, id, &rows) != DB_OK)
+		return handler_db_failed(ctx, "lock shipment");
+	exists = rows.nrows > 0;
+	if (exists)
+		log_debug("order %s: shipment is %s already: nothing to schedule", id,
+			  db_rows_get(&rows, 0, 0));
+	db_rows_free(&rows);
+	if (exists)
+		return HANDLER_OK;
+	carrier = shipping_carrier(id);
+	if (shipping_tracking_number(id, tracking, sizeof(tracking)) != 0)
+		return handler_reject(ctx, "order %s: no tracking number", id);
+	{
+		struct db_param p[4] = { DBP_STR(id), DBP_STR(customer), DBP_STR(carrier),
+					 DBP_STR(tracking) };
+
+		st = db_run(ctx->db, "INSERT INTO shipments (order_id, status, customer_id, carrier, "
+				     "tracking_number, created_at, updated_at) VALUES (?, "
+				     "'SCHEDULED', ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))",
+			    p, 4, NULL, NULL);
+	}
+	if (st == DB_DUPLICATE) {
+		log_info("order %s: cancelled while being scheduled: nothing scheduled", id);
+		return HANDLER_OK;
+	}
+	if (st != DB_OK)
+		return handler_db_failed(ctx, "insert shipment");
+	if (dom_emit(ctx, "shipping.scheduled", id,
+		     shipping_payload(id, customer, carrier, tracking)) != DB_OK)
+		return handler_db_failed(ctx, "append shipping.scheduled");
+	log_info("order %s: shipment scheduled with %s, tracking %s", id, carrier, tracking);
+	return HANDLER_OK;
+}
+
+static enum handler_result cancel_shipment(struct handler_ctx *ctx, const char *id,
+					   const struct db_rows *rows)
+{
+	struct db_param p[1] = { DBP_STR(id) };
+	const char *carrier = db_rows_get(rows, 0, 1), *tracking = db_rows_get(rows, 0, 2);
+
+	if (db_run(ctx->db, "UPDATE shipments SET status = 'CANCELLED', "
+			    "updated_at = UTC_TIMESTAMP(6) WHERE order_id = ? AND status = "
+			    "'SCHEDULED'", p, 1, NULL, NULL) != DB_OK)
+		return handler_db_failed(ctx, "cancel shipment");
+	if (dom_emit(ctx, "shipping.cancelled", id,
+		     shipping_payload(id, db_rows_get(rows, 0, 3), carrier != NULL ? carrier : "",
+				      tracking != NULL ? tracking : "")) != DB_OK)
+		return handler_db_failed(ctx, "append shipping.cancelled");
+	log_info("order %s: shipment cancelled", id);
+	return HANDLER_OK;
+}
+
+/* One look at the row; *again_r = 1 when the tombstone met a concurrent
+ * order.confirmed's row (look again). */
+static enum handler_result cancel_once(struct handler_ctx *ctx, const char *id,
+				       const char *customer, int *again_r)
+{
+	struct db_rows rows = { 0 };
+	struct db_param t[2] = { DBP_STR(id), DBP_STR(customer) };
+	enum handler_result hr = HANDLER_OK;
+	enum db_status st;
+
+	*again_r = 0;
+	if (lock_shipment(ctx->db, id, &rows) != DB_OK)
+		return handler_db_failed(ctx, "lock shipment");
+	if (rows.nrows > 0) {
+		if (strcmp(db_rows_get(&rows, 0, 0), "SCHEDULED") == 0)
+			hr = cancel_shipment(ctx, id, &rows);
+		else
+			log_debug("order %s: shipment is %s: nothing to cancel", id,
+				  db_rows_get(&rows, 0, 0));
+		db_rows_free(&rows);
+		return hr;
+	}
+	db_rows_free(&rows);
+	if (!dom_cancel_needs_tombstone(ctx)) {
+		log_debug("order %s: cancelled on %s, never confirmed: nothing to do", id,
+			  dom_str_opt(ctx, "cause"));
+		return HANDLER_OK;
+	}
+	st = db_run(ctx->db, "INSERT INTO shipments (order_id, status, customer_id, created_at, "
+			     "updated_at) VALUES (?, 'CANCELLED', ?, UTC_TIMESTAMP(6), "
+			     "UTC_TIMESTAMP(6))", t, 2, NULL, NULL);
+	if (st == DB_DUPLICATE) {
+		*again_r = 1;
+		return HANDLER_OK;
+	}
+	if (st != DB_OK)
+		return handler_db_failed(ctx, "insert shipment tombstone");
+	log_info("order %s: cancelled before shipping: tombstone written", id);
+	return HANDLER_OK;
+}
+
+static enum handler_result on_cancelled(struct handler_ctx *ctx)
+{
+	const char *id, *customer;
+	enum handler_result hr;
+	int again = 0;
+
+	if (dom_order_ref(ctx, &id, &customer) != 0)
+		return HANDLER_REJECT;
+	for (int pass = 0; pass < 2; pass++) {
+		hr = cancel_once(ctx, id, customer, &again);
+		if (hr != HANDLER_OK || !again)
+			return hr;
+	}
+	return handler_retry(ctx, "shipment of order %s changed concurrently", id);
+}
+
+static enum handler_result shipping_handle(struct handler_ctx *ctx)
+{
+	const char *type = ctx->ev->event_type;
+
+	if (strcmp(type, "order.confirmed") == 0)
+		return on_confirmed(ctx);
+	if (strcmp(type, "order.cancelled") == 0)
+		return on_cancelled(ctx);
+	return handler_reject(ctx, "shipping: %s is not an event of the shipping domain", type);
+}
+
+const struct domain shipping_domain = {
+	.name = "shipping",
+	.keys = shipping_keys,
+	.nkeys = (int)(sizeof(shipping_keys) / sizeof(shipping_keys[0])),
+	.handle = shipping_handle,
+};

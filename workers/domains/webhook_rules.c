@@ -1,0 +1,22 @@
+/* webhook_rules: the pure parts of the webhook domain (see webhook.h). Kept
+ * apart from webhook.c so unit tests link without libcurl or the database. */
+#include "workers/domains/webhook.h"
+
+enum webhook_outcome webhook_classify(long http_status)
+{
+	if (http_status >= 200 && http_status < 300)
+		return WEBHOOK_DELIVERED;
+	/* 408 Request Timeout and 429 Too Many Requests: the receiver asks us to
+	 * come back later. */
+	if (http_status >= 400 && http_status < 500 && http_status != 408 && http_status != 429)
+		return WEBHOOK_PERMANENT;
+	return WEBHOOK_TRANSIENT;
+}
+
+int webhook_config_keys(const struct config *cfg, const char *const **keys_r)
+{
+	const struct str_list *ev = &cfg->domains[DOM_WEBHOOK].events;
+
+	*keys_r = (const char *const *)ev->items;
+	return ev->count;
+}
