@@ -24,6 +24,7 @@
 #define ENVELOPE_TYPE_MAX 64
 #define ENVELOPE_STR_MAX 128 /* aggregate and correlation ids, aggregate_type */
 #define ENVELOPE_DEFAULT_MAX_BYTES (256 * 1024)
+#define ENVELOPE_MAX_DEPTH 32  /* nesting of objects and arrays, the root counts as 1 */
 
 enum envelope_status {
 	ENV_OK = 0,
@@ -43,6 +44,9 @@ struct envelope {
 	json_t *payload;         /* an object; owned */
 };
 
+/* body need not be NUL-terminated. ev is overwritten: on ENV_OK it owns the
+ * payload, on failure it holds no reference (envelope_clear() is safe either
+ * way) and err says what is wrong. */
 enum envelope_status envelope_decode(const char *body, size_t len, size_t max_bytes,
 				     struct envelope *ev, char *err, size_t errlen);
 
@@ -62,6 +66,25 @@ void envelope_clear(struct envelope *ev);
 /* The schema_version this build writes and reads for an event type
  * (1 for every type today). */
 int envelope_current_version(const char *event_type);
+
+/*
+ * Schema evolution. An upcaster turns the payload of event_type from
+ * from_version into from_version + 1, in place (it may empty and refill the
+ * object); it returns 0, or -1 with err filled, which makes the message
+ * ENV_INVALID. envelope_decode() chains upcasters from the message's version
+ * up to envelope_current_version(); a missing link is ENV_UNKNOWN_VERSION.
+ *
+ * Both tables are process-global and unlocked: register at start-up (after
+ * fork is fine), before any decode. Registering the same key again replaces
+ * the entry. Return 0, or -1 when an argument is invalid or a table is full.
+ */
+typedef int (*envelope_upcaster_fn)(json_t *payload, char *err, size_t errlen);
+
+/* Makes current_version (>= 1) the version this build reads and writes for
+ * event_type, overriding the built-in table. */
+int envelope_register_version(const char *event_type, int current_version);
+int envelope_register_upcaster(const char *event_type, int from_version,
+			       envelope_upcaster_fn fn);
 
 /* A new random UUID in text, lower case, into out[37]. */
 void envelope_new_uuid(char out[ENVELOPE_ID_LEN + 1]);
