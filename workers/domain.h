@@ -38,6 +38,8 @@ struct handler_ctx {
 	struct db *db;
 	const struct config *cfg;
 	const struct envelope *ev;   /* decoded, validated, upcast */
+	const char *body;            /* the message body as received */
+	size_t body_len;
 	const char *consumer;        /* the domain name */
 	void *state;                 /* the domain's per-process state (init) */
 	int attempt;                 /* 1 for a first delivery */

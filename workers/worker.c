@@ -356,6 +356,7 @@ static enum outcome worker_transact(struct worker *w, const struct delivery *d,
 {
 	struct handler_ctx ctx = {
 		.db = w->db, .cfg = w->cfg, .ev = ev, .consumer = w->dom->name,
+		.body = d->body, .body_len = d->body_len,
 		.state = w->state, .attempt = attempt,
 	};
 	enum db_status st;
@@ -464,10 +465,26 @@ static int worker_wait_for_db(struct worker *w)
 	return -1;
 }
 
+/* While the domain holds deliveries (an open circuit breaker), a delivery
+ * already in hand waits here instead of burning an attempt; the consumer is
+ * cancelled so no more arrive meanwhile. */
+static void worker_wait_hold(struct worker *w)
+{
+	long hold;
+
+	while (w->dom->hold_ms != NULL && (hold = w->dom->hold_ms(w->state)) > 0) {
+		worker_stop_consuming(w, "the domain holds deliveries (breaker open)");
+		if (w->stop)
+			return; /* drain: the handler settles it (it retries) */
+		worker_nap(w, hold < 1000 ? hold : 1000);
+	}
+}
+
 /* Handles one delivery to the end; gives it back when stopping before the
  * database returns. */
 static void worker_handle(struct worker *w, struct delivery *d)
 {
+	worker_wait_hold(w);
 	for (;;) {
 		enum outcome o = worker_process(w, d);
 

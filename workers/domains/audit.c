@@ -3,11 +3,7 @@
  * into event_log (key event_id); a second copy of an event is a duplicate
  * key and changes nothing. `orderflowctl order show` and the read model are
  * built from this table.
- *
- * body: DESIGN.md wants the envelope as received. The handler context
- * carries the decoded envelope, not the delivery's bytes, so the body is the
- * envelope encoded again (envelope_encode): the same fields and values, but
- * not necessarily the same bytes (member order, spacing, escapes).
+ * The body column holds the envelope as received: the delivery's own bytes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,18 +20,15 @@ static enum handler_result audit_handle(struct handler_ctx *ctx)
 	char occurred[SQLTIME_LEN];
 	enum handler_result hr = HANDLER_OK;
 	enum db_status st;
-	char *body;
 
 	if (sqltime_from_iso(ev->occurred_at, occurred) != 0)
 		return handler_reject(ctx, "audit: occurred_at \"%s\" is not an ISO 8601 UTC time",
 				      ev->occurred_at);
-	if ((body = envelope_encode(ev)) == NULL)
-		return handler_retry(ctx, "audit: out of memory encoding event %s", ev->event_id);
 	{
 		struct db_param p[8] = {
 			DBP_STR(ev->event_id), DBP_STR(ev->event_type), DBP_STR(ev->aggregate_type),
 			DBP_STR(ev->aggregate_id), DBP_STR(ev->correlation_id),
-			DBP_STR(ev->causation_id), DBP_STR(occurred), DBP_STR(body),
+			DBP_STR(ev->causation_id), DBP_STR(occurred), DBP_STRN(ctx->body, ctx->body_len),
 		};
 
 		st = db_run(ctx->db, "INSERT INTO event_log (event_id, event_type, aggregate_type, "
@@ -47,7 +40,6 @@ static enum handler_result audit_handle(struct handler_ctx *ctx)
 		log_debug("audit: event %s is in the log already", ev->event_id);
 	else if (st != DB_OK)
 		hr = handler_db_failed(ctx, "insert into event_log");
-	free(body);
 	return hr;
 }
 
