@@ -59,6 +59,8 @@ int db_connect(const struct cfg_database *cfg, const char *dbname, struct db **d
 /* Connects without selecting a database (migrations create it). */
 int db_connect_server(const struct cfg_database *cfg, struct db **db_r, char **err_r);
 void db_close(struct db *db);
+/* Selects another database on this connection (migrations). */
+enum db_status db_select_database(struct db *db, const char *name);
 /* Drops the statement cache and connects again with the same settings. */
 enum db_status db_reconnect(struct db *db);
 /* Cheap liveness check (mysql_ping); DB_OK or DB_TRANSIENT. */
