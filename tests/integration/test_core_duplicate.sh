@@ -10,7 +10,7 @@ t_wait_for 30 p_wait_declared orderflow.probe
 
 ev=$(p_event ok)
 printf '%s\n%s\n' "$ev" "$ev" | p_publish >/dev/null
-t_wait_for 30 test "$(p_effects)" -ge 1
+t_wait_for 30 'test "$(p_effects)" -ge 1'
 t_wait_for 30 p_queue_empty orderflow.probe
 sleep 1
 t_assert_eq 1 "$(p_effects)" "one effect for two deliveries of one event"

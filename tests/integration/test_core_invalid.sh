@@ -19,7 +19,7 @@ big=$(p_event ok "\"pad\":\"$(head -c 5000 /dev/zero | tr '\0' x)\"")
 	echo "$big"
 	p_event ok | sed 's/"schema_version":1/"schema_version":99/'
 } | p_publish --rk probe.bad >/dev/null
-t_wait_for 30 test "$(t_queue_depth orderflow.probe.dead)" = 6
+t_wait_for 30 'test "$(t_queue_depth orderflow.probe.dead)" = 6'
 
 msgs=$(t_get_messages orderflow.probe.dead 6)
 python3 - "$msgs" <<'PY' || t_fail "parked reasons"
@@ -34,5 +34,5 @@ assert any("exceeds" in r for r in inv), inv
 PY
 
 echo "$good" | p_publish >/dev/null
-t_wait_for 30 test "$(p_effects)" = 1
+t_wait_for 30 'test "$(p_effects)" = 1'
 t_pass "invalid envelopes parked at once; the worker keeps serving"

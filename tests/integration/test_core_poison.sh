@@ -16,8 +16,8 @@ t_wait_for 30 p_wait_declared orderflow.probe
 	p_event crash
 	for i in $(seq 1 20); do p_event ok; done
 } | p_publish >/dev/null
-t_wait_for 90 test "$(t_queue_depth orderflow.probe.dead)" = 1
-t_wait_for 60 test "$(p_effects)" = 20
+t_wait_for 90 'test "$(t_queue_depth orderflow.probe.dead)" = 1'
+t_wait_for 60 'test "$(p_effects)" = 20'
 msg=$(t_get_messages orderflow.probe.dead 1)
 python3 - "$msg" <<'PY' || t_fail "the parked message is the poison one, dead-lettered by the broker"
 import json, sys

@@ -17,12 +17,12 @@ p_publish < "$T_DIR/batch1" >/dev/null
 "$ORDERFLOW_SOURCE_DIR/scripts/stack" restart-broker >/dev/null
 pub2() { p_publish < "$T_DIR/batch2" >/dev/null; }
 t_wait_for 60 pub2
-t_wait_for 120 test "$(p_effects)" = 600
+t_wait_for 120 'test "$(p_effects)" = 600'
 echo "# broker restart: 600 of 600 effects"
 
 p_publish < "$T_DIR/batch3" >/dev/null
 "$ORDERFLOW_SOURCE_DIR/scripts/stack" restart-db >/dev/null
-t_wait_for 120 test "$(p_effects)" = 900
+t_wait_for 120 'test "$(p_effects)" = 900'
 echo "# database restart: 900 of 900 effects"
 
 # The database away for 30 s while messages wait: nothing parked, nothing lost.
@@ -31,7 +31,7 @@ for i in $(seq 1 100); do p_event ok; done > "$T_DIR/batch4"
 p_publish < "$T_DIR/batch4" >/dev/null
 sleep 30
 "$ORDERFLOW_SOURCE_DIR/scripts/stack" up >/dev/null
-t_wait_for 120 test "$(p_effects)" = 1000
+t_wait_for 120 'test "$(p_effects)" = 1000'
 echo "# database down 30 s: 1000 of 1000 effects"
 
 t_assert_eq 1000 "$(t_sql 'SELECT COUNT(DISTINCT event_id) FROM probe_effects')" "every event once"

@@ -10,7 +10,7 @@ p_conf_set delays_ms "[1000, 2000]" retry
 p_conf_set max_attempts 3 retry
 "$BIN/orderflowctl" -c "$T_CONF" db migrate >/dev/null
 p_worker probe
-p_worker probe2
+p_worker probe2 ORDERFLOW_PROBE_ALWAYS_OK=1
 t_wait_for 30 p_wait_declared orderflow.probe
 t_wait_for 30 p_wait_declared orderflow.probe2
 
@@ -18,7 +18,7 @@ t_wait_for 30 p_wait_declared orderflow.probe2
 id1=$(cat /proc/sys/kernel/random/uuid)
 start=$(date +%s.%N)
 p_event retry_until '"attempts":2' "$id1" | p_publish >/dev/null
-t_wait_for 30 test "$(p_effects "WHERE event_id = '$id1' AND consumer = 'probe'")" = 1
+t_wait_for 30 'test "$(p_effects "WHERE event_id = '\''$id1'\'' AND consumer = '\''probe'\''")" = 1'
 took=$(python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$start" "$(date +%s.%N)")
 python3 -c "import sys; t=float(sys.argv[1]); sys.exit(0 if 0.9 <= t <= 8 else 1)" "$took" ||
 	t_fail "retry after tier 1 (1000 ms) took ${took}s"
@@ -27,7 +27,7 @@ echo "# retried event came back after ${took}s (tier 1 = 1.0 s)"
 # Always fails: attempts 1, 2, 3, then parked with max-attempts.
 id2=$(cat /proc/sys/kernel/random/uuid)
 p_event retry "" "$id2" | p_publish >/dev/null
-t_wait_for 30 test "$(t_queue_depth orderflow.probe.dead)" = 1
+t_wait_for 30 'test "$(t_queue_depth orderflow.probe.dead)" = 1'
 msg=$(t_get_messages orderflow.probe.dead 1)
 python3 - "$msg" "$id2" <<'PY' || t_fail "parked message headers"
 import json, sys
@@ -42,7 +42,7 @@ print("# parked:", h["orderflow-parked-reason"])
 PY
 
 # probe2 saw each event exactly once: the retries went to probe only.
-t_wait_for 10 test "$(p_effects "WHERE consumer = 'probe2'")" = 2
+t_wait_for 10 'test "$(p_effects "WHERE consumer = '\''probe2'\''")" = 2'
 sleep 1
 t_assert_eq 2 "$(p_effects "WHERE consumer = 'probe2'")" "the other subscriber saw each event once"
 t_assert_eq 0 "$(t_queue_depth orderflow.probe2.dead)" "nothing parked in probe2"

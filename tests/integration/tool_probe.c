@@ -11,6 +11,7 @@
  *         "reject"        a permanent failure
  *         "crash"         abort() the process
  *         "sleep"         SELECT SLEEP(payload.seconds) in the transaction, then ok
+ *       With ORDERFLOW_PROBE_ALWAYS_OK=1 every event just has its effect.
  *       With ORDERFLOW_PROBE_KILL_AFTER_COMMIT=1 the process kills itself
  *       (SIGKILL) after the commit of an event whose payload has
  *       "kill_after_commit": true, before the ack.
@@ -51,6 +52,9 @@ static enum handler_result probe_handle(struct handler_ctx *ctx)
 {
 	const char *action = json_string_value(json_object_get(ctx->ev->payload, "action"));
 
+	/* Another subscriber of the same events, which always succeeds. */
+	if (getenv("ORDERFLOW_PROBE_ALWAYS_OK") != NULL)
+		return probe_effect(ctx);
 	if (action == NULL || strcmp(action, "ok") == 0)
 		return probe_effect(ctx);
 	if (strcmp(action, "retry") == 0)

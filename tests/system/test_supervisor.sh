@@ -33,7 +33,7 @@ s_conf_workers inventory 3
 kill -HUP "$SUP_PID"
 t_wait_for 30 s_notified "RELOADING=1"
 t_wait_for 30 s_notified "READY=1" 2
-t_wait_for 30 test "$(s_count 'orderflowd: inventory worker')" = 3
+t_wait_for 30 'test "$(s_count '\''orderflowd: inventory worker'\'')" = 3'
 t_pass "HUP with inventory workers = 3: three inventory workers"
 
 cp "$T_CONF" "$T_DIR/good.conf"

@@ -23,8 +23,8 @@ t_wait_for 30 t_mgmt GET "/api/queues/$(python3 -c 'import urllib.parse,sys;prin
 } > "$T_DIR/events"
 while read -r ev; do t_publish stock.released "$ev"; done < "$T_DIR/events"
 
-t_wait_for 60 test "$(t_queue_depth orderflow.audit.dead)" = 1
-t_wait_for 30 test "$(t_sql 'SELECT COUNT(*) FROM event_log')" = 10
+t_wait_for 60 'test "$(t_queue_depth orderflow.audit.dead)" = 1'
+t_wait_for 30 'test "$(t_sql '\''SELECT COUNT(*) FROM event_log'\'')" = 10'
 msg=$(t_get_messages orderflow.audit.dead 1)
 python3 - "$msg" "$poison" <<'PY' || t_fail "parked as crashed"
 import json, sys

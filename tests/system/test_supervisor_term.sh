@@ -18,7 +18,7 @@ t_wait_for 60 s_notified "READY=1"
 n=3000
 for i in $(seq 1 $n); do t_envelope stock.released "o-$i" "{\"order_id\":\"o-$i\"}"; done > "$T_DIR/events"
 "$BIN/tests/of-probe" publish -c "$T_CONF" < "$T_DIR/events" >/dev/null
-t_wait_for 30 test "$(t_sql 'SELECT COUNT(*) FROM event_log')" -gt 100
+t_wait_for 30 'test "$(t_sql '\''SELECT COUNT(*) FROM event_log'\'')" -gt 100'
 
 start=$(date +%s.%N)
 kill -TERM "$SUP_PID"
@@ -30,8 +30,8 @@ echo "# stopped in ${took}s with $done_at_stop of $n events recorded"
 t_pass "TERM mid-stream: stopped within the timeout"
 
 s_start
-t_wait_for 120 test "$(t_sql 'SELECT COUNT(*) FROM event_log')" = $n
-t_wait_for 30 test "$(t_queue_depth orderflow.audit)" = 0
+t_wait_for 120 'test "$(t_sql '\''SELECT COUNT(*) FROM event_log'\'')" = $n'
+t_wait_for 30 'test "$(t_queue_depth orderflow.audit)" = 0'
 t_assert_eq $n "$(t_sql "SELECT COUNT(*) FROM inbox WHERE consumer = 'audit'")" "one inbox row per event"
 t_assert_eq 0 "$(t_queue_depth orderflow.audit.dead)" "nothing parked"
 t_pass "after a restart all $n events recorded exactly once"
