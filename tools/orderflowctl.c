@@ -21,7 +21,8 @@
 #endif
 
 static const struct ctl_command *const commands[] = {
-	&ctl_db_cmd, &ctl_topology_cmd, &ctl_stock_cmd,
+	&ctl_db_cmd, &ctl_topology_cmd, &ctl_stock_cmd, &ctl_order_cmd, &ctl_parked_cmd,
+	&ctl_stats_cmd,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -137,7 +138,9 @@ static int load_config(struct ctl *ctl)
 		free(errors);
 		return CTL_ERROR;
 	}
-	log_set_level((enum log_level)ctl->cfg->log_level);
+	/* A command reports its result itself: only warnings and errors of the
+	 * modules it uses reach stderr, unless log.level asks for debug. */
+	log_set_level(ctl->cfg->log_level == LOG_LVL_DEBUG ? LOG_LVL_DEBUG : LOG_LVL_WARN);
 	return CTL_OK;
 }
 

@@ -26,6 +26,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "db/outbox.h"
+#include "workers/poolstats.h"
 #include "workers/roles.h"
 #include "workers/signals.h"
 
@@ -151,6 +152,8 @@ static int relay_batch(struct relay *r)
 	}
 	n = b.count;
 	r->published += (unsigned long long)n;
+	if (poolstats_shared != NULL)
+		poolstats_add(&poolstats_shared->relayed, (unsigned long long)n);
 	goto out;
 fail:
 	db_rollback(r->db);
