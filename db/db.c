@@ -1,78 +1,47 @@
 /*
- * db: a MySQL/MariaDB connection on the mysqlclient API (see db.h).
+ * db.c: the connection (connect, reconnect, close), transactions, and the
+ * error record every db/ function fills. See db/db.h for the contract.
  *
- * Prepared statements are cached per connection, keyed by the SQL text's
- * address (callers pass literals), so each statement is parsed by the server
- * once per connection. Results are fetched column by column as text: a
- * column is first fetched with an empty buffer to learn its length, then with
- * a buffer of that size (mysql_stmt_fetch_column), so a 256 KiB body needs no
- * fixed-size buffer.
+ * Library initialisation: mysql_library_init() is not thread-safe and must run
+ * once before any other call of the client library. db_connect*() run it
+ * through pthread_once, so the first connection of the process initialises the
+ * library whatever thread it comes from, and no caller has to remember to.
  */
-#include "db/db.h"
+#include "db/db_int.h"
 
-#include <errno.h>
-#include <mysql.h>
+#include "core/config.h"
+#include "core/log.h"
+
+#include <ctype.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/config.h"
+#define DB_CONNECT_TIMEOUT_S 5
+/* Generous: a statement may wait innodb_lock_wait_timeout (50 s by default)
+ * for a lock and still get its answer. Heartbeats are the broker's business. */
+#define DB_READ_TIMEOUT_S 60
+#define DB_WRITE_TIMEOUT_S 60
 
-#define DB_CACHE_MAX 256
-#define DB_MAX_PARAMS 64
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+static int lib_state; /* 0 not yet, 1 initialised, -1 failed */
 
-struct db_cached {
-	const char *sql;
-	MYSQL_STMT *stmt;
-};
-
-struct db {
-	MYSQL *mysql;
-	const struct cfg_database *cfg;
-	char *dbname;                 /* NULL: no database selected */
-	struct db_cached cache[DB_CACHE_MAX];
-	int ncache;
-	char err[1024];
-	unsigned int errnum;
-};
-
-static pthread_once_t db_library_once = PTHREAD_ONCE_INIT;
-
-/* mysql_library_init is not thread-safe: run it once, before any thread
- * connects (db_connect is the first call any process makes). */
-static void db_library_init(void)
+static void lib_init(void)
 {
-	mysql_library_init(0, NULL, NULL);
+	lib_state = mysql_library_init(0, NULL, NULL) == 0 ? 1 : -1;
 }
 
-static void db_set_error(struct db *db, unsigned int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void db_set_error(struct db *db, unsigned int errnum, const char *fmt, ...)
+void db_library_end(void)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(db->err, sizeof(db->err), fmt, ap);
-	va_end(ap);
-	db->errnum = errnum;
+	if (lib_state == 1) {
+		mysql_library_end();
+		lib_state = 0;
+	}
 }
 
-static enum db_status db_fail_mysql(struct db *db, const char *what)
-{
-	db_set_error(db, mysql_errno(db->mysql), "%s: %s (%u)", what, mysql_error(db->mysql),
-		     mysql_errno(db->mysql));
-	return db_classify(db->errnum);
-}
-
-static enum db_status db_fail_stmt(struct db *db, MYSQL_STMT *stmt, const char *sql)
-{
-	db_set_error(db, mysql_stmt_errno(stmt), "%.80s%s: %s (%u)", sql,
-		     strlen(sql) > 80 ? "..." : "", mysql_stmt_error(stmt), mysql_stmt_errno(stmt));
-	return db_classify(db->errnum);
-}
+/* ---- error classes ------------------------------------------------------ */
 
 enum db_status db_classify(unsigned int e)
 {
@@ -80,56 +49,222 @@ enum db_status db_classify(unsigned int e)
 	case 0:
 		return DB_OK;
 	case 1062: /* ER_DUP_ENTRY */
+	case 1586: /* ER_DUP_ENTRY_WITH_KEY_NAME: the same, older wording */
 		return DB_DUPLICATE;
-	case 1213: /* deadlock */
-	case 1205: /* lock wait timeout */
-	case 1040: /* too many connections */
-	case 1053: /* server shutdown in progress */
-	case 1927: /* connection killed */
-	case 4031: /* disconnected for inactivity (MariaDB) */
-	case 2002: /* can't connect through socket */
-	case 2003: /* can't connect to server */
-	case 2006: /* server has gone away */
-	case 2013: /* lost connection during query */
-	case 2026: /* SSL connection error */
-	case 2055: /* lost connection (system error) */
+	case 1213: /* ER_LOCK_DEADLOCK */
+	case 1205: /* ER_LOCK_WAIT_TIMEOUT */
+	case 1040: /* ER_CON_COUNT_ERROR: too many connections */
+	case 1053: /* ER_SERVER_SHUTDOWN */
+	case 1927: /* ER_CONNECTION_KILLED (MariaDB) */
+	case 4031: /* ER_CLIENT_INTERACTION_TIMEOUT: idle too long (MariaDB) */
+	case 1615: /* ER_NEED_REPREPARE: the statement is dropped, the retry prepares it */
+	case 2002: /* CR_CONNECTION_ERROR: socket */
+	case 2003: /* CR_CONN_HOST_ERROR: TCP */
+	case 2006: /* CR_SERVER_GONE_ERROR */
+	case 2013: /* CR_SERVER_LOST */
+	case 2026: /* CR_SSL_CONNECTION_ERROR */
+	case 2055: /* CR_SERVER_LOST_EXTENDED */
 		return DB_TRANSIENT;
 	default:
 		return DB_FATAL;
 	}
 }
 
-static int db_errno_is_lost(unsigned int e)
+int db_errno_connection_lost(unsigned int e)
 {
-	return e == 2002 || e == 2003 || e == 2006 || e == 2013 || e == 2055 || e == 1053 ||
-	       e == 1927 || e == 4031;
+	switch (e) {
+	case 2002:
+	case 2003:
+	case 2006:
+	case 2013:
+	case 2055:
+	case 1053:
+	case 1927:
+	case 4031:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
-int db_connection_lost(const struct db *db)
+/* ---- the error record --------------------------------------------------- */
+
+static void dbi_compose(struct db *db)
 {
-	return db->mysql == NULL || db_errno_is_lost(db->errnum);
+	if (db->errnum != 0)
+		snprintf(db->err, sizeof(db->err), "%s: %s (%u)", db->what, db->msg, db->errnum);
+	else
+		snprintf(db->err, sizeof(db->err), "%s: %s", db->what, db->msg);
+}
+
+static enum db_status dbi_vfail(struct db *db, unsigned int errnum, const char *msg,
+				const char *fmt, va_list ap)
+{
+	db->errnum = errnum;
+	snprintf(db->msg, sizeof(db->msg), "%s", msg != NULL && *msg != '\0' ? msg : "unknown error");
+	vsnprintf(db->what, sizeof(db->what), fmt, ap);
+	dbi_compose(db);
+	if (db_errno_connection_lost(errnum))
+		db->lost = 1;
+	return errnum == 0 ? DB_FATAL : db_classify(errnum);
+}
+
+enum db_status dbi_fail(struct db *db, unsigned int errnum, const char *msg, const char *fmt,
+			...)
+{
+	enum db_status st;
+	va_list ap;
+
+	va_start(ap, fmt);
+	st = dbi_vfail(db, errnum, msg, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+enum db_status dbi_fail_my(struct db *db, const char *fmt, ...)
+{
+	enum db_status st;
+	va_list ap;
+
+	va_start(ap, fmt);
+	st = dbi_vfail(db, mysql_errno(db->my), mysql_error(db->my), fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+enum db_status dbi_fail_own(struct db *db, const char *fmt, ...)
+{
+	va_list ap;
+	char what[sizeof(db->what)];
+
+	/* The message is the "what" here; keep the "what: msg" shape. */
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	db->errnum = 0;
+	snprintf(db->what, sizeof(db->what), "%s", what);
+	db->msg[0] = '\0';
+	snprintf(db->err, sizeof(db->err), "%s", what);
+	return DB_FATAL;
+}
+
+void dbi_clear_error(struct db *db)
+{
+	db->errnum = 0;
+	db->what[0] = db->msg[0] = db->err[0] = '\0';
+}
+
+int dbi_unusable(struct db *db)
+{
+	if (db->my != NULL && !db->lost)
+		return 0;
+	if (db->err[0] == '\0') {
+		dbi_fail(db, 2006, "not connected", "using the database connection");
+	}
+	return 1;
+}
+
+void db_error_context(struct db *db, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (db == NULL || db->err[0] == '\0')
+		return;
+	/* An error of ours has no server message: its whole text becomes the
+	 * message under the new "what". */
+	if (db->msg[0] == '\0' && db->errnum == 0)
+		snprintf(db->msg, sizeof(db->msg), "%.*s", (int)sizeof(db->msg) - 1, db->err);
+	va_start(ap, fmt);
+	vsnprintf(db->what, sizeof(db->what), fmt, ap);
+	va_end(ap);
+	dbi_compose(db);
+}
+
+const char *dbi_sql_brief(const char *sql, char *buf, size_t len)
+{
+	size_t o = 0, max = len > 4 ? len - 4 : 0; /* room for "..." and the NUL */
+	const char *p;
+	int space = 0, cut = 0;
+
+	for (p = sql; *p != '\0'; p++) {
+		if (isspace((unsigned char)*p)) {
+			space = o > 0;
+			continue;
+		}
+		if (o + (size_t)space + 1 > max ||
+		    (o >= 72 && ((unsigned char)*p & 0xC0) != 0x80)) {
+			cut = 1;
+			break;
+		}
+		if (space)
+			buf[o++] = ' ';
+		space = 0;
+		buf[o++] = *p;
+	}
+	/* Never end inside a UTF-8 sequence. */
+	if (cut && ((unsigned char)*p & 0xC0) == 0x80)
+		while (o > 0 && ((unsigned char)buf[--o] & 0xC0) == 0x80)
+			;
+	if (len > 0)
+		buf[o] = '\0';
+	if (cut && o + 4 <= len)
+		memcpy(buf + o, "...", 4);
+	return buf;
 }
 
 const char *db_error(const struct db *db)
 {
+	if (db == NULL)
+		return "no database connection";
 	return db->err;
 }
 
 unsigned int db_errno(const struct db *db)
 {
-	return db->errnum;
+	return db != NULL ? db->errnum : 0;
+}
+
+int db_connection_lost(const struct db *db)
+{
+	return db == NULL || db->my == NULL || db->lost;
+}
+
+unsigned long db_thread_id(const struct db *db)
+{
+	return db != NULL && db->my != NULL ? mysql_thread_id(db->my) : 0;
 }
 
 /* ---- connecting ---------------------------------------------------------- */
 
-static void db_cache_clear(struct db *db)
+static void db_where(const struct db *db, char *buf, size_t len)
 {
-	for (int i = 0; i < db->ncache; i++)
-		mysql_stmt_close(db->cache[i].stmt);
-	db->ncache = 0;
+	if (db->socket != NULL)
+		snprintf(buf, len, "MariaDB/MySQL at socket %s as %s%s%s", db->socket, db->user,
+			 db->dbname != NULL ? ", database " : "",
+			 db->dbname != NULL ? db->dbname : "");
+	else
+		snprintf(buf, len, "MariaDB/MySQL at %s:%d as %s%s%s", db->host, db->port, db->user,
+			 db->dbname != NULL ? ", database " : "",
+			 db->dbname != NULL ? db->dbname : "");
 }
 
-static enum db_status db_session_setup(struct db *db)
+static int db_set_options(MYSQL *my)
+{
+	unsigned int connect_s = DB_CONNECT_TIMEOUT_S, read_s = DB_READ_TIMEOUT_S,
+		     write_s = DB_WRITE_TIMEOUT_S, no_infile = 0;
+	my_bool off = 0; /* MYSQL_OPT_RECONNECT takes a my_bool */
+
+	return mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &connect_s) != 0 ||
+	       mysql_options(my, MYSQL_OPT_READ_TIMEOUT, &read_s) != 0 ||
+	       mysql_options(my, MYSQL_OPT_WRITE_TIMEOUT, &write_s) != 0 ||
+	       /* Never: a silent reconnect loses the open transaction. */
+	       mysql_options(my, MYSQL_OPT_RECONNECT, &off) != 0 ||
+	       mysql_options(my, MYSQL_OPT_LOCAL_INFILE, &no_infile) != 0 ||
+	       mysql_options(my, MYSQL_SET_CHARSET_NAME, "utf8mb4") != 0;
+}
+
+/* The session every connection runs in: UTC, READ COMMITTED, autocommit. */
+static enum db_status db_session(struct db *db)
 {
 	static const char *const setup[] = {
 		"SET time_zone = '+00:00'",
@@ -137,198 +272,237 @@ static enum db_status db_session_setup(struct db *db)
 	};
 
 	for (size_t i = 0; i < sizeof(setup) / sizeof(setup[0]); i++)
-		if (mysql_real_query(db->mysql, setup[i], strlen(setup[i])) != 0)
-			return db_fail_mysql(db, setup[i]);
-	if (mysql_autocommit(db->mysql, 1) != 0)
-		return db_fail_mysql(db, "autocommit on");
+		if (mysql_real_query(db->my, setup[i], strlen(setup[i])) != 0)
+			return dbi_fail_my(db, "setting up the session (%s)", setup[i]);
+	if (mysql_autocommit(db->my, 1) != 0)
+		return dbi_fail_my(db, "setting up the session (autocommit on)");
 	return DB_OK;
 }
 
+/* Opens db->my with the stored settings; on failure db->my stays NULL. */
 static enum db_status db_open(struct db *db)
 {
-	const struct cfg_database *c = db->cfg;
-	unsigned int connect_timeout = 5, io_timeout = 120;
-	my_bool reconnect = 0;
+	char where[512];
+	unsigned int protocol = db->socket != NULL ? MYSQL_PROTOCOL_SOCKET : MYSQL_PROTOCOL_TCP;
+	enum db_status st;
+	MYSQL *my;
 
-	db->mysql = mysql_init(NULL);
-	if (db->mysql == NULL) {
-		db_set_error(db, 2008, "mysql_init: out of memory");
-		return DB_FATAL;
+	db_where(db, where, sizeof(where));
+	if (pthread_once(&lib_once, lib_init) != 0 || lib_state != 1)
+		return dbi_fail_own(db, "connecting to %s: the client library failed to initialise",
+				    where);
+	my = mysql_init(NULL);
+	if (my == NULL)
+		return dbi_fail_own(db, "connecting to %s: out of memory", where);
+	if (db_set_options(my) != 0 || mysql_options(my, MYSQL_OPT_PROTOCOL, &protocol) != 0) {
+		st = dbi_fail(db, mysql_errno(my), mysql_error(my), "setting the options to connect to %s",
+			      where);
+		mysql_close(my);
+		return st == DB_OK ? DB_FATAL : st;
 	}
-	/* A silent reconnect inside a transaction would lose it (STYLE.md). */
-	mysql_options(db->mysql, MYSQL_OPT_RECONNECT, &reconnect);
-	mysql_options(db->mysql, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
-	mysql_options(db->mysql, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
-	mysql_options(db->mysql, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
-	mysql_options(db->mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	if (mysql_real_connect(db->mysql, c->socket ? NULL : c->host, c->user, c->password,
-			       db->dbname, c->socket ? 0 : (unsigned int)c->port, c->socket,
-			       0) == NULL) {
-		char where[300];
-
-		if (c->socket)
-			snprintf(where, sizeof(where), "connect to %s as %s", c->socket, c->user);
-		else
-			snprintf(where, sizeof(where), "connect to %s:%d as %s", c->host, c->port,
-				 c->user);
-		db_fail_mysql(db, where);
-		mysql_close(db->mysql);
-		db->mysql = NULL;
-		return db_classify(db->errnum) == DB_FATAL ? DB_FATAL : DB_TRANSIENT;
+	if (mysql_real_connect(my, db->socket != NULL ? "localhost" : db->host, db->user,
+			       db->password, db->dbname, db->socket != NULL ? 0 : (unsigned)db->port,
+			       db->socket, 0) == NULL) {
+		st = dbi_fail(db, mysql_errno(my), mysql_error(my), "connecting to %s", where);
+		mysql_close(my);
+		return st;
 	}
-	return db_session_setup(db);
+	db->my = my;
+	db->lost = 0;
+	st = db_session(db);
+	if (st != DB_OK) {
+		db_error_context(db, "connecting to %s: setting up the session", where);
+		mysql_close(db->my);
+		db->my = NULL;
+		return st;
+	}
+	dbi_clear_error(db);
+	return DB_OK;
 }
 
-static int db_new(const struct cfg_database *cfg, const char *dbname, struct db **db_r,
-		  char **err_r)
+static char *dup_opt(const char *s, int *oom)
 {
-	struct db *db;
+	char *d;
 
-	pthread_once(&db_library_once, db_library_init);
-	*db_r = NULL;
-	db = calloc(1, sizeof(*db));
-	if (db == NULL || (dbname != NULL && (db->dbname = strdup(dbname)) == NULL)) {
-		free(db);
-		*err_r = strdup("out of memory");
-		return -1;
+	if (s == NULL)
+		return NULL;
+	d = strdup(s);
+	if (d == NULL)
+		*oom = 1;
+	return d;
+}
+
+static void db_free(struct db *db)
+{
+	if (db == NULL)
+		return;
+	if (db->my != NULL)
+		mysql_close(db->my);
+	db->my = NULL;
+	/* After mysql_close: the statements are detached and only freed. */
+	dbi_cache_drop(db);
+	free(db->host);
+	free(db->socket);
+	free(db->user);
+	if (db->password != NULL) {
+		explicit_bzero(db->password, strlen(db->password));
+		free(db->password);
 	}
-	db->cfg = cfg;
+	free(db->dbname);
+	free(db);
+}
+
+static int db_connect_as(const struct cfg_database *cfg, const char *dbname, struct db **db_r,
+			 char **err_r)
+{
+	struct db *db = calloc(1, sizeof(*db));
+	int oom = 0;
+
+	*db_r = NULL;
+	*err_r = NULL;
+	if (db == NULL)
+		goto nomem;
+	db->host = dup_opt(cfg->host != NULL ? cfg->host : "127.0.0.1", &oom);
+	db->socket = dup_opt(cfg->socket != NULL && *cfg->socket != '\0' ? cfg->socket : NULL, &oom);
+	db->user = dup_opt(cfg->user != NULL ? cfg->user : "", &oom);
+	db->password = dup_opt(cfg->password, &oom);
+	db->dbname = dup_opt(dbname, &oom);
+	db->port = cfg->port > 0 ? cfg->port : 3306;
+	if (oom)
+		goto nomem;
 	if (db_open(db) != DB_OK) {
 		*err_r = strdup(db->err);
-		db_close(db);
+		db_free(db);
 		return -1;
 	}
 	*db_r = db;
 	return 0;
+nomem:
+	db_free(db);
+	*err_r = strdup("connecting to the database: out of memory");
+	return -1;
 }
 
 int db_connect(const struct cfg_database *cfg, const char *dbname, struct db **db_r,
 	       char **err_r)
 {
-	return db_new(cfg, dbname != NULL ? dbname : cfg->name, db_r, err_r);
+	return db_connect_as(cfg, dbname != NULL ? dbname : cfg->name, db_r, err_r);
 }
 
 int db_connect_server(const struct cfg_database *cfg, struct db **db_r, char **err_r)
 {
-	return db_new(cfg, NULL, db_r, err_r);
+	return db_connect_as(cfg, NULL, db_r, err_r);
 }
 
 void db_close(struct db *db)
 {
-	if (db == NULL)
-		return;
-	db_cache_clear(db);
-	if (db->mysql != NULL)
-		mysql_close(db->mysql);
-	free(db->dbname);
-	free(db);
+	db_free(db);
 }
 
 enum db_status db_reconnect(struct db *db)
 {
-	db_cache_clear(db);
-	if (db->mysql != NULL)
-		mysql_close(db->mysql);
-	db->mysql = NULL;
+	if (db->my != NULL)
+		mysql_close(db->my);
+	db->my = NULL;
+	dbi_cache_drop(db);
+	db->lost = 0;
+	dbi_clear_error(db);
 	return db_open(db);
-}
-
-enum db_status db_select_database(struct db *db, const char *name)
-{
-	char *copy = strdup(name);
-
-	if (copy == NULL)
-		return DB_FATAL;
-	if (mysql_select_db(db->mysql, name) != 0) {
-		free(copy);
-		return db_fail_mysql(db, "select database");
-	}
-	free(db->dbname);
-	db->dbname = copy;
-	return DB_OK;
 }
 
 enum db_status db_ping(struct db *db)
 {
-	if (db->mysql == NULL) {
-		db_set_error(db, 2006, "not connected");
+	if (dbi_unusable(db))
+		return DB_TRANSIENT;
+	if (mysql_ping(db->my) != 0) {
+		dbi_fail_my(db, "ping");
 		return DB_TRANSIENT;
 	}
-	if (mysql_ping(db->mysql) != 0) {
-		db_fail_mysql(db, "ping");
-		return DB_TRANSIENT;
-	}
+	dbi_clear_error(db);
 	return DB_OK;
 }
 
-/* ---- plain queries and transactions -------------------------------------- */
-
-static enum db_status db_query(struct db *db, const char *sql)
+enum db_status db_select_database(struct db *db, const char *dbname)
 {
-	MYSQL_RES *res;
+	char *copy;
 
-	if (db->mysql == NULL) {
-		db_set_error(db, 2006, "%s: not connected", sql);
+	if (dbi_unusable(db))
 		return DB_TRANSIENT;
-	}
-	if (mysql_real_query(db->mysql, sql, strlen(sql)) != 0)
-		return db_fail_mysql(db, sql);
-	/* Statements here return no rows, but a stray result must be freed. */
-	res = mysql_store_result(db->mysql);
-	if (res != NULL)
-		mysql_free_result(res);
+	if (mysql_select_db(db->my, dbname) != 0)
+		return dbi_fail_my(db, "selecting database %s", dbname);
+	copy = strdup(dbname);
+	if (copy == NULL)
+		return dbi_fail_own(db, "selecting database %s: out of memory", dbname);
+	free(db->dbname);
+	db->dbname = copy;
+	dbi_clear_error(db);
+	return DB_OK;
+}
+
+/* ---- transactions -------------------------------------------------------- */
+
+/* keep_error: a success leaves the previous error in place (rollbacks). */
+static enum db_status db_simple(struct db *db, const char *sql, const char *what,
+				int keep_error)
+{
+	if (dbi_unusable(db))
+		return DB_TRANSIENT;
+	if (mysql_real_query(db->my, sql, strlen(sql)) != 0)
+		return dbi_fail_my(db, "%s", what);
+	if (!keep_error)
+		dbi_clear_error(db);
 	return DB_OK;
 }
 
 enum db_status db_begin(struct db *db)
 {
-	return db_query(db, "START TRANSACTION");
+	return db_simple(db, "START TRANSACTION", "begin", 0);
 }
 
 enum db_status db_commit(struct db *db)
 {
-	return db_query(db, "COMMIT");
+	if (dbi_unusable(db))
+		return DB_TRANSIENT;
+	if (mysql_commit(db->my) != 0)
+		return dbi_fail_my(db, "commit");
+	dbi_clear_error(db);
+	return DB_OK;
 }
 
 enum db_status db_rollback(struct db *db)
 {
-	unsigned int keep = db->errnum;
-	char saved[sizeof(db->err)];
-	enum db_status st;
-
-	/* A rollback after a failure must not hide the failure's message. */
-	memcpy(saved, db->err, sizeof(saved));
-	if (db->mysql == NULL)
+	/* On a lost connection the server has rolled back already; the error
+	 * of the loss is kept for the caller. */
+	if (dbi_unusable(db))
 		return DB_TRANSIENT;
-	st = db_query(db, "ROLLBACK");
-	if (st == DB_OK) {
-		memcpy(db->err, saved, sizeof(saved));
-		db->errnum = keep;
-	}
-	return st;
+	if (mysql_rollback(db->my) != 0)
+		return dbi_fail_my(db, "rollback");
+	return DB_OK;
 }
 
-static int db_name_ok(const char *name)
+int db_savepoint_name_ok(const char *name)
 {
-	if (name == NULL || *name == '\0' || strlen(name) > 64)
+	size_t n = 0;
+
+	if (name == NULL || *name == '\0' || isdigit((unsigned char)*name))
 		return 0;
-	for (const char *p = name; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+	for (const char *p = name; *p != '\0'; p++, n++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_') || n >= 64)
 			return 0;
 	return 1;
 }
 
 static enum db_status db_savepoint_cmd(struct db *db, const char *verb, const char *name)
 {
-	char sql[128];
+	char sql[128], what[128];
 
-	/* Names cannot be bound: only our own identifiers are accepted. */
-	if (!db_name_ok(name)) {
-		db_set_error(db, 0, "%s: invalid savepoint name", verb);
-		return DB_FATAL;
-	}
+	if (!db_savepoint_name_ok(name))
+		return dbi_fail_own(db, "%s \"%s\": a savepoint name is 1 to 64 of [a-z0-9_], "
+				    "not beginning with a digit", verb, name != NULL ? name : "(null)");
+	/* Safe to paste: validated just above, and it cannot be a parameter. */
 	snprintf(sql, sizeof(sql), "%s %s", verb, name);
-	return db_query(db, sql);
+	snprintf(what, sizeof(what), "%s %s", verb, name);
+	return db_simple(db, sql, what, strcmp(verb, "SAVEPOINT") != 0);
 }
 
 enum db_status db_savepoint(struct db *db, const char *name)
@@ -339,272 +513,4 @@ enum db_status db_savepoint(struct db *db, const char *name)
 enum db_status db_rollback_to(struct db *db, const char *name)
 {
 	return db_savepoint_cmd(db, "ROLLBACK TO SAVEPOINT", name);
-}
-
-/* ---- prepared statements ------------------------------------------------- */
-
-static MYSQL_STMT *db_prepared(struct db *db, const char *sql, enum db_status *st)
-{
-	MYSQL_STMT *stmt;
-
-	for (int i = 0; i < db->ncache; i++)
-		if (db->cache[i].sql == sql)
-			return db->cache[i].stmt;
-	if (db->mysql == NULL) {
-		db_set_error(db, 2006, "%.80s: not connected", sql);
-		*st = DB_TRANSIENT;
-		return NULL;
-	}
-	stmt = mysql_stmt_init(db->mysql);
-	if (stmt == NULL) {
-		*st = db_fail_mysql(db, "mysql_stmt_init");
-		return NULL;
-	}
-	if (mysql_stmt_prepare(stmt, sql, strlen(sql)) != 0) {
-		*st = db_fail_stmt(db, stmt, sql);
-		mysql_stmt_close(stmt);
-		return NULL;
-	}
-	if (db->ncache == DB_CACHE_MAX) {
-		/* More distinct statements than expected: forget the oldest. */
-		mysql_stmt_close(db->cache[0].stmt);
-		memmove(db->cache, db->cache + 1, sizeof(db->cache[0]) * (DB_CACHE_MAX - 1));
-		db->ncache--;
-	}
-	db->cache[db->ncache++] = (struct db_cached){ .sql = sql, .stmt = stmt };
-	return stmt;
-}
-
-static enum db_status db_execute(struct db *db, const char *sql, const struct db_param *params,
-				 int nparams, MYSQL_STMT **stmt_r)
-{
-	MYSQL_BIND bind[DB_MAX_PARAMS];
-	unsigned long lens[DB_MAX_PARAMS];
-	enum db_status st = DB_FATAL;
-	MYSQL_STMT *stmt = db_prepared(db, sql, &st);
-
-	if (stmt == NULL)
-		return st;
-	if (nparams > DB_MAX_PARAMS || (unsigned long)nparams != mysql_stmt_param_count(stmt)) {
-		db_set_error(db, 0, "%.80s: %d parameters given, %lu expected", sql, nparams,
-			     mysql_stmt_param_count(stmt));
-		return DB_FATAL;
-	}
-	memset(bind, 0, sizeof(bind[0]) * (size_t)(nparams > 0 ? nparams : 1));
-	for (int i = 0; i < nparams; i++) {
-		const struct db_param *p = &params[i];
-
-		switch (p->type) {
-		case DB_P_STR:
-			lens[i] = p->len == (size_t)-1 ? strlen(p->s) : p->len;
-			bind[i].buffer_type = MYSQL_TYPE_STRING;
-			bind[i].buffer = (void *)p->s;
-			bind[i].buffer_length = lens[i];
-			bind[i].length = &lens[i];
-			break;
-		case DB_P_INT:
-			bind[i].buffer_type = MYSQL_TYPE_LONGLONG;
-			bind[i].buffer = (void *)&p->i;
-			break;
-		default:
-			bind[i].buffer_type = MYSQL_TYPE_NULL;
-			break;
-		}
-	}
-	if ((nparams > 0 && mysql_stmt_bind_param(stmt, bind) != 0) ||
-	    mysql_stmt_execute(stmt) != 0) {
-		st = db_fail_stmt(db, stmt, sql);
-		if (db_errno_is_lost(db->errnum))
-			db_cache_clear(db); /* every statement died with the connection */
-		return st;
-	}
-	*stmt_r = stmt;
-	return DB_OK;
-}
-
-enum db_status db_run(struct db *db, const char *sql, const struct db_param *params,
-		      int nparams, unsigned long long *affected_r,
-		      unsigned long long *insert_id_r)
-{
-	MYSQL_STMT *stmt = NULL;
-	enum db_status st = db_execute(db, sql, params, nparams, &stmt);
-
-	if (st != DB_OK)
-		return st;
-	if (affected_r != NULL)
-		*affected_r = (unsigned long long)mysql_stmt_affected_rows(stmt);
-	if (insert_id_r != NULL)
-		*insert_id_r = (unsigned long long)mysql_stmt_insert_id(stmt);
-	mysql_stmt_free_result(stmt);
-	return DB_OK;
-}
-
-static int db_rows_push(struct db_rows *rows, char **row)
-{
-	size_t n = (size_t)(rows->nrows + 1) * (size_t)rows->ncols;
-	char **cells = realloc(rows->cells, n * sizeof(char *) + 1);
-
-	if (cells == NULL)
-		return -1;
-	memcpy(cells + (size_t)rows->nrows * (size_t)rows->ncols, row,
-	       (size_t)rows->ncols * sizeof(char *));
-	rows->cells = cells;
-	rows->nrows++;
-	return 0;
-}
-
-/* Fetches the current row's columns as malloc'd text into row[]. */
-static int db_fetch_row(MYSQL_STMT *stmt, MYSQL_BIND *meta, unsigned long *lens, my_bool *nulls,
-			int ncols, char **row)
-{
-	for (int c = 0; c < ncols; c++) {
-		MYSQL_BIND b;
-
-		row[c] = NULL;
-		if (nulls[c])
-			continue;
-		row[c] = malloc(lens[c] + 1);
-		if (row[c] == NULL)
-			return -1;
-		memset(&b, 0, sizeof(b));
-		b.buffer_type = MYSQL_TYPE_STRING;
-		b.buffer = row[c];
-		b.buffer_length = lens[c] + 1;
-		if (lens[c] > 0 && mysql_stmt_fetch_column(stmt, &b, (unsigned int)c, 0) != 0)
-			return -1;
-		row[c][lens[c]] = '\0';
-	}
-	(void)meta;
-	return 0;
-}
-
-enum db_status db_select(struct db *db, const char *sql, const struct db_param *params,
-			 int nparams, struct db_rows *rows)
-{
-	MYSQL_STMT *stmt = NULL;
-	MYSQL_BIND *bind = NULL;
-	unsigned long *lens = NULL;
-	my_bool *nulls = NULL;
-	char **row = NULL;
-	enum db_status st;
-	int ncols, rc;
-
-	memset(rows, 0, sizeof(*rows));
-	st = db_execute(db, sql, params, nparams, &stmt);
-	if (st != DB_OK)
-		return st;
-	ncols = (int)mysql_stmt_field_count(stmt);
-	rows->ncols = ncols;
-	bind = calloc((size_t)ncols + 1, sizeof(*bind));
-	lens = calloc((size_t)ncols + 1, sizeof(*lens));
-	nulls = calloc((size_t)ncols + 1, sizeof(*nulls));
-	row = calloc((size_t)ncols + 1, sizeof(*row));
-	if (bind == NULL || lens == NULL || nulls == NULL || row == NULL)
-		goto nomem;
-	for (int c = 0; c < ncols; c++) {
-		/* An empty buffer: fetch reports each length, then the column is
-		 * fetched into a buffer of that size. */
-		bind[c].buffer_type = MYSQL_TYPE_STRING;
-		bind[c].length = &lens[c];
-		bind[c].is_null = &nulls[c];
-	}
-	if (ncols > 0 && mysql_stmt_bind_result(stmt, bind) != 0) {
-		st = db_fail_stmt(db, stmt, sql);
-		goto out;
-	}
-	while ((rc = mysql_stmt_fetch(stmt)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
-		if (db_fetch_row(stmt, bind, lens, nulls, ncols, row) != 0 ||
-		    db_rows_push(rows, row) != 0) {
-			for (int c = 0; c < ncols; c++)
-				free(row[c]);
-			goto nomem;
-		}
-	}
-	if (rc != MYSQL_NO_DATA) {
-		st = db_fail_stmt(db, stmt, sql);
-		if (db_errno_is_lost(db->errnum))
-			db_cache_clear(db);
-		goto out;
-	}
-	st = DB_OK;
-	goto out;
-nomem:
-	db_set_error(db, 2008, "%.80s: out of memory reading the result", sql);
-	st = DB_FATAL;
-out:
-	if (st != DB_OK)
-		db_rows_free(rows);
-	/* After a lost connection the cache (and this statement) is gone. */
-	if (!db_errno_is_lost(db->errnum) || st == DB_OK)
-		mysql_stmt_free_result(stmt);
-	free(bind);
-	free(lens);
-	free(nulls);
-	free(row);
-	return st;
-}
-
-const char *db_rows_get(const struct db_rows *rows, int r, int c)
-{
-	if (r < 0 || r >= rows->nrows || c < 0 || c >= rows->ncols)
-		return NULL;
-	return rows->cells[(size_t)r * (size_t)rows->ncols + (size_t)c];
-}
-
-void db_rows_free(struct db_rows *rows)
-{
-	size_t n = (size_t)rows->nrows * (size_t)rows->ncols;
-
-	for (size_t i = 0; i < n; i++)
-		free(rows->cells[i]);
-	free(rows->cells);
-	memset(rows, 0, sizeof(*rows));
-}
-
-/* ---- scripts ------------------------------------------------------------- */
-
-static int db_blank_statement(const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '-' && s[1] == '-') {
-			while (*s && *s != '\n')
-				s++;
-			if (!*s)
-				break;
-		} else if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r') {
-			return 0;
-		}
-	}
-	return 1;
-}
-
-enum db_status db_exec_script(struct db *db, const char *sql)
-{
-	char *copy = strdup(sql), *start, *p;
-	enum db_status st = DB_OK;
-
-	if (copy == NULL)
-		return DB_FATAL;
-	/* Statements end with ';' at the end of a line (migrations keep ';' out
-	 * of comments and strings). */
-	start = copy;
-	for (p = copy; st == DB_OK; p++) {
-		int end = *p == '\0' ||
-			  (*p == ';' && (p[1] == '\n' || p[1] == '\0' || p[1] == '\r'));
-
-		if (!end)
-			continue;
-		{
-			int last = *p == '\0';
-
-			*p = '\0';
-			if (!db_blank_statement(start))
-				st = db_query(db, start);
-			if (last)
-				break;
-			start = p + 1;
-		}
-	}
-	free(copy);
-	return st;
 }

@@ -59,7 +59,8 @@ int db_connect(const struct cfg_database *cfg, const char *dbname, struct db **d
 /* Connects without selecting a database (migrations create it). */
 int db_connect_server(const struct cfg_database *cfg, struct db **db_r, char **err_r);
 void db_close(struct db *db);
-/* Selects another database on this connection (migrations). */
+/* Selects another database on this connection (mysql_select_db: the name is
+ * not pasted into SQL) and remembers it for db_reconnect(). */
 enum db_status db_select_database(struct db *db, const char *name);
 /* Drops the statement cache and connects again with the same settings. */
 enum db_status db_reconnect(struct db *db);
@@ -68,12 +69,16 @@ enum db_status db_ping(struct db *db);
 
 enum db_status db_begin(struct db *db);
 enum db_status db_commit(struct db *db);
+/* A rollback that succeeds keeps the error that made the caller roll back
+ * (db_error(), db_errno(), db_connection_lost() still describe it). */
 enum db_status db_rollback(struct db *db);
 enum db_status db_savepoint(struct db *db, const char *name);
 enum db_status db_rollback_to(struct db *db, const char *name);
 
 /* Runs a statement with parameters; *affected_r (may be NULL) gets the
- * affected-row count, *insert_id_r (may be NULL) the AUTO_INCREMENT id. */
+ * affected-row count (rows changed, not rows matched: the server's default),
+ * *insert_id_r (may be NULL) the AUTO_INCREMENT id. A DB_P_STR parameter
+ * whose s is NULL is sent as SQL NULL. */
 enum db_status db_run(struct db *db, const char *sql, const struct db_param *params,
 		      int nparams, unsigned long long *affected_r,
 		      unsigned long long *insert_id_r);
@@ -81,7 +86,12 @@ enum db_status db_run(struct db *db, const char *sql, const struct db_param *par
 enum db_status db_select(struct db *db, const char *sql, const struct db_param *params,
 			 int nparams, struct db_rows *rows);
 /* Runs SQL text without parameters, possibly several statements separated by
- * ';' (migrations, DDL). */
+ * ';' (migrations, DDL). A statement ends with a ';' that ends a line (spaces
+ * after it are fine) or with the text. Blank lines and comment lines (whose
+ * first non-blank characters are "-- ", "--" alone, or "#") are skipped, so a
+ * ';' may end a comment line; a statement must hold no other ';' at the end
+ * of a line. Stops at the first failing statement; db_error() then says
+ * "statement at line N (its first line): message (errno)". */
 enum db_status db_exec_script(struct db *db, const char *sql);
 
 const char *db_rows_get(const struct db_rows *rows, int r, int c);
@@ -92,7 +102,40 @@ const char *db_error(const struct db *db);
 unsigned int db_errno(const struct db *db);
 /* The class of a MySQL/MariaDB error number (pure; unit-tested). */
 enum db_status db_classify(unsigned int mysql_errno);
-/* True when the last error means the connection itself is gone. */
+/* True when the last error means the connection itself is gone. Once it is,
+ * every call but db_reconnect()/db_close() returns DB_TRANSIENT at once and
+ * db_error() keeps the message of the loss, until db_reconnect() succeeds. */
 int db_connection_lost(const struct db *db);
+
+/* ---- added by the db module (not in the first contract) ---------------- */
+
+/* The library is initialised lazily, once per process (pthread_once), by the
+ * first db_connect*(); that call may come from any thread. db_library_end()
+ * releases the library's global memory: call it at most once, at process
+ * exit, after every connection of every thread is closed. Optional (what it
+ * frees stays reachable anyway), it keeps leak checkers quiet. */
+void db_library_end(void);
+
+/* Rewrites the "what was being done" part of the last error, keeping the
+ * server's message and number: "insert into inbox (consumer x, event y):
+ * Duplicate entry ... (1062)". */
+void db_error_context(struct db *db, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The server's id of this connection (for KILL, logs); 0 when not connected. */
+unsigned long db_thread_id(const struct db *db);
+
+/* Pure helpers, unit-tested. */
+/* 1 when an error number means the connection is gone
+ * (2002/2003/2006/2013/2055/1053/1927/4031). */
+int db_errno_connection_lost(unsigned int mysql_errno);
+/* 1 when name is a savepoint name we accept: 1 to 64 of [a-z0-9_], not
+ * beginning with a digit. db_savepoint()/db_rollback_to() refuse others. */
+int db_savepoint_name_ok(const char *name);
+/* The statement splitter of db_exec_script(). *cursor walks the text and
+ * *line (start it at 1) counts its lines. Returns 1 with *stmt_r (malloc'd,
+ * without its ';') and *stmt_line_r (its first line), 0 at the end of the
+ * text, -1 when out of memory. */
+int db_script_next(const char **cursor, int *line, char **stmt_r, int *stmt_line_r);
 
 #endif

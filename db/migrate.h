@@ -21,4 +21,21 @@ int migrate_run(const struct cfg_database *cfg, const char *dbname, int *applied
 /* The folder migrate_run reads. */
 const char *migrate_dir(void);
 
+/* ---- added by the db module -------------------------------------------- */
+
+/* Concurrency: migrate_run holds GET_LOCK('orderflow_migrate', 30) on its
+ * connection while it reads schema_migrations and applies files, so two
+ * migrators never race (the second waits, then finds nothing to do). A
+ * migration's statements are applied one by one (DDL commits implicitly in
+ * MySQL/MariaDB); its schema_migrations row is written after the last one,
+ * so a migration that failed half way runs again from its start next time:
+ * write migrations that can (CREATE TABLE IF NOT EXISTS, ...). */
+
+/* 1 when file is a migration's file name, "NNN_name.sql" (NNN: 1 to 9
+ * digits, name: [A-Za-z0-9_-]+); *version_r gets NNN. 0 otherwise. */
+int migrate_parse_filename(const char *file, int *version_r);
+/* 1 when name can be a database name here: 1 to 64 of [A-Za-z0-9_] (it is
+ * pasted, quoted, into CREATE DATABASE, which cannot take a parameter). */
+int migrate_dbname_ok(const char *name);
+
 #endif

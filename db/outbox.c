@@ -1,4 +1,15 @@
+/*
+ * outbox.c: events waiting for the relay (see db/outbox.h).
+ *
+ * The index (published_at, id) serves the three queries that matter: the
+ * relay's claim (published_at IS NULL, in id order: one contiguous stretch
+ * of the index, read in order, no sort), the prune of published rows
+ * (published_at < cut-off, oldest first) and the lag (count of the NULL
+ * stretch, covered by the index).
+ */
 #include "db/outbox.h"
+
+#include "db/db_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +22,8 @@ enum db_status outbox_append(struct db *db, const struct envelope *ev,
 	enum db_status st;
 
 	if (body == NULL)
-		return DB_FATAL;
+		return dbi_fail_own(db, "insert into outbox (event %s, %s): encoding the envelope "
+				    "failed (out of memory)", ev->event_id, ev->event_type);
 	{
 		struct db_param p[3] = { DBP_STR(ev->event_id), DBP_STR(ev->event_type),
 					 DBP_STR(body) };
@@ -19,8 +31,39 @@ enum db_status outbox_append(struct db *db, const struct envelope *ev,
 		st = db_run(db, "INSERT INTO outbox (event_id, routing_key, body, created_at) "
 				"VALUES (?, ?, ?, UTC_TIMESTAMP(6))", p, 3, NULL, id_r);
 	}
+	if (st != DB_OK)
+		db_error_context(db, "insert into outbox (event %s, %s)", ev->event_id,
+				 ev->event_type);
 	free(body);
 	return st;
+}
+
+/* Moves the rows' text into the batch (no copy of the bodies). */
+static enum db_status outbox_take(struct db *db, struct db_rows *rows,
+				  struct outbox_batch *batch)
+{
+	if (rows->nrows == 0)
+		return DB_OK;
+	batch->rows = calloc((size_t)rows->nrows, sizeof(*batch->rows));
+	if (batch->rows == NULL)
+		return dbi_fail_own(db, "claiming outbox rows: out of memory");
+	for (int r = 0; r < rows->nrows; r++) {
+		struct outbox_row *o = &batch->rows[batch->count];
+		char **cell = &rows->cells[(size_t)r * 4];
+
+		if (cell[0] == NULL || cell[1] == NULL || cell[2] == NULL || cell[3] == NULL ||
+		    strlen(cell[1]) > ENVELOPE_ID_LEN)
+			return dbi_fail_own(db, "claiming outbox rows: row %s is malformed",
+					    cell[0] != NULL ? cell[0] : "(null id)");
+		o->id = strtoull(cell[0], NULL, 10);
+		snprintf(o->event_id, sizeof(o->event_id), "%s", cell[1]);
+		o->routing_key = cell[2];
+		o->body = cell[3];
+		o->body_len = strlen(cell[3]); /* JSON text: no NUL inside */
+		cell[2] = cell[3] = NULL;
+		batch->count++;
+	}
+	return DB_OK;
 }
 
 enum db_status outbox_claim(struct db *db, int limit, struct outbox_batch *batch)
@@ -30,45 +73,47 @@ enum db_status outbox_claim(struct db *db, int limit, struct outbox_batch *batch
 	enum db_status st;
 
 	memset(batch, 0, sizeof(*batch));
+	if (limit < 1)
+		return dbi_fail_own(db, "claiming outbox rows: limit %d must be positive", limit);
 	st = db_select(db, "SELECT id, event_id, routing_key, body FROM outbox "
 			   "WHERE published_at IS NULL ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED",
 		       p, 1, &rows);
-	if (st != DB_OK)
+	if (st != DB_OK) {
+		db_error_context(db, "claiming up to %d outbox rows", limit);
 		return st;
-	if (rows.nrows > 0) {
-		batch->rows = calloc((size_t)rows.nrows, sizeof(*batch->rows));
-		if (batch->rows == NULL) {
-			db_rows_free(&rows);
-			return DB_FATAL;
-		}
 	}
-	for (int r = 0; r < rows.nrows; r++) {
-		struct outbox_row *o = &batch->rows[r];
-		char **cell = &rows.cells[(size_t)r * 4];
-
-		o->id = strtoull(cell[0], NULL, 10);
-		snprintf(o->event_id, sizeof(o->event_id), "%s", cell[1]);
-		/* Take the strings over instead of copying them. */
-		o->routing_key = cell[2];
-		o->body = cell[3];
-		o->body_len = strlen(cell[3]);
-		cell[2] = cell[3] = NULL;
-	}
-	batch->count = rows.nrows;
+	st = outbox_take(db, &rows, batch);
 	db_rows_free(&rows);
-	return DB_OK;
+	if (st != DB_OK)
+		outbox_batch_free(batch);
+	return st;
 }
+
+#define MARK_CHUNK 16
+#define MARK_SQL_HEAD "UPDATE outbox SET published_at = UTC_TIMESTAMP(6) WHERE published_at IS NULL AND "
 
 enum db_status outbox_mark_published(struct db *db, const unsigned long long *ids, int n)
 {
-	for (int i = 0; i < n; i++) {
-		struct db_param p[1] = { DBP_INT((long long)ids[i]) };
-		enum db_status st = db_run(db, "UPDATE outbox SET published_at = UTC_TIMESTAMP(6) "
-					       "WHERE id = ? AND published_at IS NULL",
-					   p, 1, NULL, NULL);
+	struct db_param p[MARK_CHUNK];
+	enum db_status st;
+	int i = 0;
 
-		if (st != DB_OK)
+	/* Chunks of 16 ids, then one by one: two fixed statements, both cached. */
+	while (i < n) {
+		int k = n - i >= MARK_CHUNK ? MARK_CHUNK : 1;
+
+		for (int j = 0; j < k; j++)
+			p[j] = DBP_INT((long long)ids[i + j]);
+		if (k == MARK_CHUNK)
+			st = db_run(db, MARK_SQL_HEAD "id IN (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", p, k,
+				    NULL, NULL);
+		else
+			st = db_run(db, MARK_SQL_HEAD "id = ?", p, 1, NULL, NULL);
+		if (st != DB_OK) {
+			db_error_context(db, "marking outbox rows published (ids %llu...)", ids[i]);
 			return st;
+		}
+		i += k;
 	}
 	return DB_OK;
 }
@@ -89,26 +134,47 @@ enum db_status outbox_prune(struct db *db, long retention_s, int batch, int *del
 	unsigned long long n = 0;
 	enum db_status st;
 
-	st = db_run(db, "DELETE FROM outbox WHERE published_at IS NOT NULL AND "
-			"published_at < UTC_TIMESTAMP(6) - INTERVAL ? SECOND ORDER BY id LIMIT ?",
-		    p, 2, &n, NULL);
+	if (deleted_r != NULL)
+		*deleted_r = 0;
+	if (retention_s < 0 || batch < 1)
+		return dbi_fail_own(db, "outbox prune: retention %ld s and batch %d: both must be "
+				    "positive", retention_s, batch);
+	st = db_run(db, "DELETE FROM outbox WHERE published_at IS NOT NULL "
+			"AND published_at < UTC_TIMESTAMP(6) - INTERVAL ? SECOND "
+			"ORDER BY published_at, id LIMIT ?", p, 2, &n, NULL);
+	if (st != DB_OK) {
+		db_error_context(db, "pruning outbox rows published over %ld s ago", retention_s);
+		return st;
+	}
 	if (deleted_r != NULL)
 		*deleted_r = (int)n;
-	return st;
+	return DB_OK;
 }
 
+/* The age is the oldest row's by id, the row the relay takes next: one index
+ * lookup, where MIN(created_at) would read every pending row. */
 enum db_status outbox_lag(struct db *db, double *seconds_r, long long *pending_r)
 {
 	struct db_rows rows;
 	enum db_status st;
+	const char *count, *age;
 
-	st = db_select(db, "SELECT COUNT(*), COALESCE(TIMESTAMPDIFF(MICROSECOND, MIN(created_at), "
-			   "UTC_TIMESTAMP(6)), 0) FROM outbox WHERE published_at IS NULL",
+	*seconds_r = 0;
+	*pending_r = 0;
+	st = db_select(db, "SELECT COUNT(*), (SELECT TIMESTAMPDIFF(MICROSECOND, o.created_at, "
+			   "UTC_TIMESTAMP(6)) FROM outbox o WHERE o.published_at IS NULL "
+			   "ORDER BY o.id LIMIT 1) FROM outbox WHERE published_at IS NULL",
 		       NULL, 0, &rows);
-	if (st != DB_OK)
+	if (st != DB_OK) {
+		db_error_context(db, "measuring the outbox lag");
 		return st;
-	*pending_r = rows.nrows > 0 ? atoll(db_rows_get(&rows, 0, 0)) : 0;
-	*seconds_r = rows.nrows > 0 ? atof(db_rows_get(&rows, 0, 1)) / 1e6 : 0;
+	}
+	count = db_rows_get(&rows, 0, 0);
+	age = db_rows_get(&rows, 0, 1);
+	if (count != NULL)
+		*pending_r = strtoll(count, NULL, 10);
+	if (age != NULL && strtod(age, NULL) > 0)
+		*seconds_r = strtod(age, NULL) / 1e6;
 	db_rows_free(&rows);
 	return DB_OK;
 }
