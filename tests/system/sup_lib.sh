@@ -11,7 +11,10 @@ s_conf_role() {
 import re, sys
 path, role, n = sys.argv[1:]
 text = open(path).read()
-text = re.sub(r"(%s = \{\n  workers = )\d+;" % role, r"\g<1>%s;" % n, text)
+# The role's group runs from "ROLE = {" to the next "};": set workers there.
+m = re.search(r"^%s = \{\n(.*?)^\};" % role, text, re.S | re.M)
+body = re.sub(r"^  workers = \d+;", "  workers = %s;" % n, m.group(1), flags=re.M)
+text = text[:m.start(1)] + body + text[m.end(1):]
 open(path, "w").write(text)
 PY
 }

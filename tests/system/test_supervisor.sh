@@ -17,12 +17,15 @@ for d in order inventory payment shipping notification webhook audit; do
 done
 t_assert_eq 1 "$(s_count "orderflowd: relay")" "one relay"
 pgrep -f "^orderflowd: supervisor" | grep -qx "$SUP_PID" || t_fail "supervisor title"
-names=$(t_mgmt GET /api/connections | python3 -c '
-import json, sys
-print("\n".join(sorted(c["client_properties"].get("connection_name", "?") for c in json.load(sys.stdin))))')
 pid=$(pgrep -f -P "$SUP_PID" "^orderflowd: inventory worker")
-echo "$names" | grep -qx "orderflow inventory $pid" || t_fail "connection name 'orderflow inventory $pid' in: $names"
-echo "$names" | grep -q "^orderflow relay [0-9]*$" || t_fail "relay connection name"
+# The management API lists a connection about a second after it opened.
+conn_names() {
+	t_mgmt GET /api/connections | python3 -c '
+import json, sys
+print("\n".join(sorted(c["client_properties"].get("connection_name", "?") for c in json.load(sys.stdin))))'
+}
+t_wait_for 20 'conn_names | grep -qx "orderflow inventory $pid"'
+t_wait_for 20 'conn_names | grep -q "^orderflow relay [0-9]*$"'
 t_pass "process titles and connection names"
 
 kill -KILL "$pid"
