@@ -43,6 +43,7 @@ struct handler_ctx {
 	const char *consumer;        /* the domain name */
 	void *state;                 /* the domain's per-process state (init) */
 	int attempt;                 /* 1 for a first delivery */
+	int emitted;                 /* events appended by handler_emit */
 	char reason[256];            /* set by handler_retry / handler_reject */
 };
 

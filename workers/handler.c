@@ -60,5 +60,7 @@ enum db_status handler_emit(struct handler_ctx *ctx, const char *event_type,
 	}
 	st = outbox_append(ctx->db, &out, NULL);
 	envelope_clear(&out);
+	if (st == DB_OK)
+		ctx->emitted++;
 	return st;
 }

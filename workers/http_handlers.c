@@ -12,6 +12,7 @@
 #include "workers/http_metrics.h"
 #include "workers/http_request.h"
 #include "workers/poolstats.h"
+#include "workers/relay_wake.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -79,6 +80,7 @@ static void op_place(const struct http_ctx *ctx, struct db *db, const void *arg,
 			 json_string_value(json_object_get(order, "id")));
 		if (poolstats_shared != NULL)
 			poolstats_add(&poolstats_shared->orders_placed, 1);
+		relay_wake_notify();
 	}
 	reply_order(reply, rc, status, order, err);
 }
@@ -155,6 +157,8 @@ static void op_cancel(const struct http_ctx *ctx, struct db *db, const void *arg
 	int status, rc;
 
 	rc = order_cancel(db, ctx->cfg, c->id, c->reason, &order, &status, err, sizeof(err));
+	if (rc == 0)
+		relay_wake_notify(); /* a cancel emits order.cancelled (unless a no-op) */
 	reply_order(reply, rc, status, order, err);
 }
 

@@ -7,7 +7,8 @@
  * mark them published, commit. If anything fails before the commit the rows
  * stay unpublished and go out again: at least once, and the consumers' inbox
  * absorbs the duplicate. A full batch is followed at once by the next one;
- * otherwise the relay waits relay.poll_ms.
+ * otherwise the relay waits until a writer of the pool wakes it (relay_wake)
+ * or relay.poll_ms passes.
  *
  * The relay declares every enabled domain's topology before publishing, so an
  * event is never published before the queues that want it exist.
@@ -27,6 +28,7 @@
 #include "core/log.h"
 #include "db/outbox.h"
 #include "workers/poolstats.h"
+#include "workers/relay_wake.h"
 #include "workers/roles.h"
 #include "workers/signals.h"
 
@@ -214,7 +216,7 @@ int relay_run(const struct config *cfg)
 			relay_nap(&r, 500);
 		} else if (n < cfg->relay.batch_size) {
 			relay_prune(&r);
-			relay_nap(&r, cfg->relay.poll_ms);
+			relay_wake_wait(r.sigfd, cfg->relay.poll_ms);
 		}
 		relay_signals(&r);
 	}

@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "workers/crashmem.h"
 #include "workers/poolstats.h"
+#include "workers/relay_wake.h"
 #include "workers/signals.h"
 #include "workers/supervisor_int.h"
 
@@ -322,6 +323,9 @@ int supervisor_run(struct config *cfg, const char *config_path)
 	poolstats_shared = poolstats_create();
 	if (poolstats_shared == NULL)
 		log_fatal(EXIT_RESTART, "cannot map the pool statistics: %s", strerror(errno));
+	if (relay_wake_create() != 0)
+		log_warn("eventfd for waking the relays: %s; they poll every %d ms", strerror(errno),
+			 cfg->relay.poll_ms);
 	s.sigfd = signals_open_fd();
 	if (s.sigfd < 0)
 		log_fatal(EXIT_RESTART, "signalfd: %s", strerror(errno));

@@ -28,6 +28,7 @@
 #include "db/inbox.h"
 #include "workers/crashmem.h"
 #include "workers/poolstats.h"
+#include "workers/relay_wake.h"
 #include "core/clock.h"
 #include "workers/signals.h"
 
@@ -398,6 +399,8 @@ static enum outcome worker_transact(struct worker *w, const struct delivery *d,
 	}
 	if (db_commit(w->db) != DB_OK)
 		return worker_db_failed(w, d, ev, attempt, "commit");
+	if (ctx.emitted > 0)
+		relay_wake_notify();
 	if (w->stats != NULL) {
 		poolstats_add(&w->stats->processed, 1);
 		poolstats_latency(w->stats, (clock_monotonic_s() - started) * 1000.0);
