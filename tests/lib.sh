@@ -120,6 +120,15 @@ t__exit() {
 		echo "not ok - $T_NAME: exited with status $rc at ${T__ERR:-$cmd}" >&2
 	fi
 	t__stop_all
+	# A sanitizer report in any process the test ran fails the test, even
+	# when the process's exit status went unnoticed (a supervised child).
+	if [ -n "$T__READY" ] && grep -lE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: " \
+		"$T_DIR"/*.log >/dev/null 2>&1; then
+		echo "not ok - $T_NAME: sanitizer report in $(grep -lE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: " "$T_DIR"/*.log | tr '\n' ' ')" >&2
+		grep -hE -A12 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: " "$T_DIR"/*.log |
+			head -n 40 | sed 's/^/#   /' >&2
+		rc=1
+	fi
 	if [ -n "$T__READY" ]; then
 		if [ $rc -eq 0 ]; then
 			t_mgmt DELETE "/api/vhosts/$(t_urlencode "$T_VHOST")" >/dev/null ||

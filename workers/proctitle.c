@@ -8,6 +8,8 @@
 extern char **environ;
 
 static char *title_start;
+static char *env_block;   /* the moved environment's strings */
+static char **env_array;  /* and its array, as first made */
 static size_t title_len;
 
 void proctitle_init(int argc, char **argv)
@@ -23,19 +25,34 @@ void proctitle_init(int argc, char **argv)
 	while (environ[n] != NULL)
 		n++;
 	/* Copy the environment elsewhere only when it lies right after argv,
-	 * which is the layout the kernel gives us. */
+	 * which is the layout the kernel gives us. The strings go into one
+	 * block that stays referenced here, so an unsetenv() that drops one of
+	 * them from environ loses nothing. */
 	if (n > 0 && environ[0] == end) {
+		size_t size = 0;
 		char **copy = calloc((size_t)n + 1, sizeof(char *));
+		char *at;
 
-		if (copy == NULL)
-			goto done;
-		for (int i = 0; i < n; i++) {
-			if (environ[i] == end)
-				end = environ[i] + strlen(environ[i]) + 1;
-			copy[i] = strdup(environ[i]);
-			if (copy[i] == NULL)
-				goto done; /* keep the old env; the title is just shorter */
+		for (int i = 0; i < n; i++)
+			size += strlen(environ[i]) + 1;
+		env_block = malloc(size);
+		if (copy == NULL || env_block == NULL) {
+			free(copy);
+			free(env_block);
+			env_block = NULL;
+			goto done; /* keep the old env; the title is just shorter */
 		}
+		at = env_block;
+		for (int i = 0; i < n; i++) {
+			size_t len = strlen(environ[i]) + 1;
+
+			if (environ[i] == end)
+				end = environ[i] + len;
+			memcpy(at, environ[i], len);
+			copy[i] = at;
+			at += len;
+		}
+		env_array = copy;
 		environ = copy;
 	}
 done:
