@@ -380,18 +380,15 @@ static struct amqp_link *link_new(int heartbeat_s)
 	return link;
 }
 
-/* Appends "; " + s to a malloc'd string (NULL = empty). */
+/* Appends "; " + s to a malloc'd string (NULL = empty); on allocation
+ * failure the list keeps what it had. */
 static char *append_failure(char *acc, const char *s)
 {
-	size_t old = acc ? strlen(acc) : 0;
-	char *n = realloc(acc, old + strlen(s) + 3);
+	char *n = NULL;
 
-	if (n == NULL)
+	if (asprintf(&n, "%s%s%s", acc ? acc : "", acc ? "; " : "", s) < 0)
 		return acc;
-	if (old == 0)
-		strcpy(n, s);
-	else
-		strcat(strcat(n + old, "; "), s);
+	free(acc);
 	return n;
 }
 
@@ -415,9 +412,8 @@ int amqp_link_open(const struct cfg_broker *cfg, const char *role, struct amqp_l
 	if (conn == NULL) {
 		snprintf(line, sizeof(line), "connect to the broker: %s",
 			 cfg->urls.count ? "every URL failed: " : "no broker URL configured");
-		*err_r = malloc(strlen(line) + (failures ? strlen(failures) : 0) + 1);
-		if (*err_r != NULL)
-			strcat(strcpy(*err_r, line), failures ? failures : "");
+		if (asprintf(err_r, "%s%s", line, failures ? failures : "") < 0)
+			*err_r = NULL;
 		free(failures);
 		return -1;
 	}
