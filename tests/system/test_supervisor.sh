@@ -8,9 +8,11 @@ t_init supervisor
 
 s_conf_role http 0
 "$BIN/orderflowctl" -c "$T_CONF" db migrate >/dev/null
-s_start
+s_start WATCHDOG_USEC=1000000
 t_wait_for 60 s_notified "READY=1"
 t_pass "READY=1 once the children are up"
+t_wait_for 10 s_notified "WATCHDOG=1" 4
+t_pass "WATCHDOG=1 every half of WATCHDOG_USEC"
 
 for d in order inventory payment shipping notification webhook audit; do
 	t_assert_eq 1 "$(s_count "orderflowd: $d worker")" "one $d worker"
