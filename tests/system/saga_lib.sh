@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/system/saga_lib.sh: helpers for the saga tests (test_saga_*.sh), which
 # run the whole system (orderflowd: the seven domains, a relay, the HTTP
 # intake) under their own vhost and database and check DESIGN.md "Events".
@@ -97,12 +98,16 @@ print(json.load(sys.stdin).get("consumers") or 0)' 2>/dev/null || echo 0
 
 # sg_all_consuming: every domain with workers > 0 has as many consumers on
 # its work queue, and the HTTP intake answers /healthz.
+# (What is missing is printed: t_wait_for shows it when it gives up.)
 sg_all_consuming() {
-	local d
+	local d n w code
 	for d in $SG_DOMAINS; do
-		[ "$(sg_consumers "orderflow.$d")" = "$(sg_workers "$d")" ] || return 1
+		n=$(sg_consumers "orderflow.$d")
+		w=$(sg_workers "$d")
+		[ "$n" = "$w" ] || { echo "orderflow.$d: $n consumers, $w workers wanted"; return 1; }
 	done
-	[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$SG_HTTP/healthz")" = 200 ]
+	code=$(curl -s -o "$T_DIR/healthz.out" -w '%{http_code}' --max-time 5 "$SG_HTTP/healthz") || true
+	[ "$code" = 200 ] || { echo "GET $SG_HTTP/healthz: $code $(cat "$T_DIR/healthz.out" 2>/dev/null)"; return 1; }
 }
 
 # sg_start: migrates, declares the topology (so that a domain that is off
@@ -120,8 +125,10 @@ sg_start() {
 # sg_reload: SIGHUP to orderflowd after an edit of $T_CONF; waits until the
 # worker counts of the file are the consumer counts on the queues.
 sg_reload() {
+	local t0=$SECONDS
 	kill -HUP "$SUP_PID"
 	t_wait_for 60 sg_all_consuming
+	echo "# reloaded: worker counts as configured after $((SECONDS - t0)) s"
 }
 
 # sg_place CUSTOMER SKU:QTY...: places an order with orderflowctl (the
