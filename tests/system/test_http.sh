@@ -35,6 +35,10 @@ sed -i -E -e "s|^(  listen = ).*|\\1\"127.0.0.1:$PORT\";|" \
 	-e "s|^(  tokens = ).*|\\1[\"$TOKEN\"];|" "$T_CONF"
 grep -qF "\"127.0.0.1:$PORT\"" "$T_CONF" && grep -qF "\"$TOKEN\"" "$T_CONF" ||
 	t_fail "could not set http.listen and http.tokens in $T_CONF"
+# A saga takes milliseconds; the cancel below must find its order still
+# PENDING, so the simulated gateway takes 2 s to answer.
+sed -i -E 's|^(  payment = \{ workers = 1;)|\1 latency_ms = 2000;|' "$T_CONF"
+grep -q "latency_ms = 2000;" "$T_CONF" || t_fail "could not set payment.latency_ms in $T_CONF"
 B=http://127.0.0.1:$PORT
 AUTH="Authorization: Bearer $TOKEN"
 JSON="Content-Type: application/json"

@@ -1,8 +1,7 @@
 /*
  * test_order_state: the order's transition table (every pair), the names of
  * states and inputs, and the other pure rules the order path relies on:
- * carrier and tracking number determinism, time text conversion and the
- * SHA-256 behind Idempotency-Key.
+ * carrier and tracking number determinism and time text conversion.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +13,6 @@
 #include <string.h>
 
 #include "workers/domains/order_state.h"
-#include "workers/domains/sha256.h"
 #include "workers/domains/shipping_rules.h"
 #include "workers/domains/sqltime.h"
 
@@ -220,44 +218,6 @@ static void test_iso_becomes_datetime_with_microseconds(void **state)
 	assert_int_equal(sqltime_from_iso("2026-11-22T10:15:30.123", out), -1);
 }
 
-/* ---- SHA-256 (FIPS 180-4 test vectors) ---------------------------------------- */
-
-static void test_sha256_matches_the_standard_vectors(void **state)
-{
-	char out[SHA256_HEX_LEN + 1];
-	const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-	char *million = malloc(1000000);
-
-	(void)state;
-	sha256_hex("", 0, out);
-	assert_string_equal(out, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-	sha256_hex("abc", 3, out);
-	assert_string_equal(out, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-	sha256_hex(two, strlen(two), out);
-	assert_string_equal(out, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-	assert_non_null(million);
-	memset(million, 'a', 1000000);
-	sha256_hex(million, 1000000, out);
-	assert_string_equal(out, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
-	free(million);
-}
-
-static void test_sha256_of_lengths_around_the_block_edge(void **state)
-{
-	/* 55, 56 and 64 bytes: the padding takes one block, two blocks, and a
-	 * block of its own. Compared with sha256sum's answers. */
-	char buf[65], out[SHA256_HEX_LEN + 1];
-
-	(void)state;
-	memset(buf, 'a', sizeof(buf));
-	sha256_hex(buf, 55, out);
-	assert_string_equal(out, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318");
-	sha256_hex(buf, 56, out);
-	assert_string_equal(out, "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a");
-	sha256_hex(buf, 64, out);
-	assert_string_equal(out, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,8 +236,6 @@ int main(void)
 		cmocka_unit_test(test_tracking_refuses_a_short_buffer),
 		cmocka_unit_test(test_datetime_becomes_iso_with_milliseconds),
 		cmocka_unit_test(test_iso_becomes_datetime_with_microseconds),
-		cmocka_unit_test(test_sha256_matches_the_standard_vectors),
-		cmocka_unit_test(test_sha256_of_lengths_around_the_block_edge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,7 +9,6 @@
 #include "core/log.h"
 #include "db/outbox.h"
 #include "workers/domains/dom_util.h"
-#include "workers/domains/sha256.h"
 #include "workers/domains/sqltime.h"
 
 #define STR_(x) #x
@@ -259,7 +258,7 @@ struct place_req {
 	long long *prices;              /* unit prices, filled from stock */
 	int nitems;
 	const char *key;                /* Idempotency-Key or NULL */
-	char hash[SHA256_HEX_LEN + 1];  /* of the canonical request */
+	char *canonical;                /* the canonical request, with a key */
 };
 
 static int item_cmp(const void *a, const void *b)
@@ -316,9 +315,10 @@ static int merge_items(struct place_req *p, const struct order_item_req *items, 
 	return 0;
 }
 
-/* The SHA-256 of the canonical request: compact JSON with sorted keys of
- * the customer, the currency and the merged, sorted lines. */
-static int canonical_hash(struct place_req *p)
+/* The canonical request, stored with the Idempotency-Key and compared as
+ * text on a replay: compact JSON with sorted keys of the customer, the
+ * currency and the merged, sorted lines. */
+static int canonical_request(struct place_req *p)
 {
 	json_t *lines = json_array(), *doc;
 	char *text;
@@ -330,11 +330,8 @@ static int canonical_hash(struct place_req *p)
 			p->currency, "items", lines);
 	text = doc != NULL ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(doc);
-	if (text == NULL)
-		return -1;
-	sha256_hex(text, strlen(text), p->hash);
-	free(text);
-	return 0;
+	p->canonical = text;
+	return text == NULL ? -1 : 0;
 }
 
 /* Every rule that needs no database; returns 0 or an HTTP status with err. */
@@ -373,7 +370,7 @@ static int place_validate(struct place_req *p, const struct config *cfg,
 	}
 	if ((code = merge_items(p, items, nitems, err, errlen)) != 0)
 		return code;
-	if (p->key != NULL && canonical_hash(p) != 0) {
+	if (p->key != NULL && canonical_request(p) != 0) {
 		snprintf(err, errlen, "out of memory");
 		return 500;
 	}
@@ -418,11 +415,11 @@ static int place_replay(struct db *db, const struct place_req *p, json_t **order
 	struct db_rows rows = { 0 };
 	struct db_param k[1] = { DBP_STR(p->key) };
 	enum db_status st;
-	const char *hash;
+	const char *first;
 	int r = 1;
 
-	st = db_select(db, "SELECT id, idempotency_hash FROM orders WHERE idempotency_key = ?", k,
-		       1, &rows);
+	st = db_select(db, "SELECT id, idempotency_request FROM orders WHERE idempotency_key = ?",
+		       k, 1, &rows);
 	if (st != DB_OK) {
 		*status_r = db_fail(db, st, "look up Idempotency-Key", err, errlen);
 		return -1;
@@ -431,8 +428,8 @@ static int place_replay(struct db *db, const struct place_req *p, json_t **order
 		r = 0;
 		goto out;
 	}
-	hash = db_rows_get(&rows, 0, 1);
-	if (hash == NULL || strcmp(hash, p->hash) != 0) {
+	first = db_rows_get(&rows, 0, 1);
+	if (first == NULL || strcmp(first, p->canonical) != 0) {
 		*status_r = 409;
 		snprintf(err, errlen, "Idempotency-Key \"%s\" was already used with another request",
 			 p->key);
@@ -475,13 +472,13 @@ static enum db_status place_insert(struct db *db, const struct place_req *p, con
 	struct db_param o[6] = {
 		DBP_STR(id), DBP_STR(p->customer_id), DBP_INT(total), DBP_STR(p->currency),
 		p->key != NULL ? DBP_STR(p->key) : DBP_NULL,
-		p->key != NULL ? DBP_STR(p->hash) : DBP_NULL,
+		p->key != NULL ? DBP_STR(p->canonical) : DBP_NULL,
 	};
 	enum db_status st;
 
 	*what_r = "insert order";
 	st = db_run(db, "INSERT INTO orders (id, customer_id, status, total_cents, currency, "
-			"created_at, updated_at, idempotency_key, idempotency_hash) "
+			"created_at, updated_at, idempotency_key, idempotency_request) "
 			"VALUES (?, ?, 'PENDING', ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), ?, ?)",
 		    o, 6, NULL, NULL);
 	*what_r = "insert order items";
@@ -572,6 +569,7 @@ int order_place(struct db *db, const struct config *cfg, const char *customer_id
 	*status_r = code;
 	free(p.items);
 	free(p.prices);
+	free(p.canonical);
 	return (code == 200 || code == 201) ? 0 : -1;
 }
 

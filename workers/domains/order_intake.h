@@ -36,7 +36,7 @@
  *     the inventory's decision);
  *   - total_cents = sum of quantity x unit price, refused when it overflows;
  *   - Idempotency-Key (1..128 bytes, optional): the key is stored with the
- *     SHA-256 of the canonical request (customer, currency, merged items sorted
+ *     canonical request (customer, currency, merged items sorted
  *     by SKU). The same key with the same request returns the first order
  *     (200); with another request it is 409.
  *
