@@ -38,10 +38,12 @@ static int topology_show_cmd(struct ctl *ctl)
 	for (int i = 0; i < DOM_COUNT; i++) {
 		const char *const *keys;
 		int n;
-		json_t *d, *k = json_array(), *tiers = json_array();
+		json_t *d, *k, *tiers;
 
 		if (ctl->cfg->domains[i].workers == 0)
 			continue;
+		k = json_array();
+		tiers = json_array();
 		n = domain_keys((enum domain_id)i, ctl->cfg, &keys);
 		for (int j = 0; j < n; j++)
 			json_array_append_new(k, json_string(keys[j]));
