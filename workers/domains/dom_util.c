@@ -104,3 +104,20 @@ void dom_format_cents(long long cents, char *out, size_t outlen)
 
 	snprintf(out, outlen, "%s%llu.%02llu", cents < 0 ? "-" : "", a / 100, a % 100);
 }
+
+enum handler_result dom_cancel_twice(struct handler_ctx *ctx, dom_cancel_once_fn once,
+				     const char *what)
+{
+	const char *id, *customer;
+	enum handler_result hr;
+	int again = 0;
+
+	if (dom_order_ref(ctx, &id, &customer) != 0)
+		return HANDLER_REJECT;
+	for (int pass = 0; pass < 2; pass++) {
+		hr = once(ctx, id, customer, &again);
+		if (hr != HANDLER_OK || !again)
+			return hr;
+	}
+	return handler_retry(ctx, "%s of order %s changed concurrently", what, id);
+}

@@ -168,22 +168,6 @@ static enum handler_result cancel_once(struct handler_ctx *ctx, const char *id,
 	return HANDLER_OK;
 }
 
-static enum handler_result on_cancelled(struct handler_ctx *ctx)
-{
-	const char *id, *customer;
-	enum handler_result hr;
-	int again = 0;
-
-	if (dom_order_ref(ctx, &id, &customer) != 0)
-		return HANDLER_REJECT;
-	for (int pass = 0; pass < 2; pass++) {
-		hr = cancel_once(ctx, id, customer, &again);
-		if (hr != HANDLER_OK || !again)
-			return hr;
-	}
-	return handler_retry(ctx, "payment of order %s changed concurrently", id);
-}
-
 static enum handler_result payment_handle(struct handler_ctx *ctx)
 {
 	const char *type = ctx->ev->event_type;
@@ -191,7 +175,7 @@ static enum handler_result payment_handle(struct handler_ctx *ctx)
 	if (strcmp(type, "stock.reserved") == 0)
 		return on_reserved(ctx);
 	if (strcmp(type, "order.cancelled") == 0)
-		return on_cancelled(ctx);
+		return dom_cancel_twice(ctx, cancel_once, "payment");
 	return handler_reject(ctx, "payment: %s is not an event of the payment domain", type);
 }
 

@@ -145,22 +145,6 @@ static enum handler_result cancel_once(struct handler_ctx *ctx, const char *id,
 	return HANDLER_OK;
 }
 
-static enum handler_result on_cancelled(struct handler_ctx *ctx)
-{
-	const char *id, *customer;
-	enum handler_result hr;
-	int again = 0;
-
-	if (dom_order_ref(ctx, &id, &customer) != 0)
-		return HANDLER_REJECT;
-	for (int pass = 0; pass < 2; pass++) {
-		hr = cancel_once(ctx, id, customer, &again);
-		if (hr != HANDLER_OK || !again)
-			return hr;
-	}
-	return handler_retry(ctx, "shipment of order %s changed concurrently", id);
-}
-
 static enum handler_result shipping_handle(struct handler_ctx *ctx)
 {
 	const char *type = ctx->ev->event_type;
@@ -168,7 +152,7 @@ static enum handler_result shipping_handle(struct handler_ctx *ctx)
 	if (strcmp(type, "order.confirmed") == 0)
 		return on_confirmed(ctx);
 	if (strcmp(type, "order.cancelled") == 0)
-		return on_cancelled(ctx);
+		return dom_cancel_twice(ctx, cancel_once, "shipment");
 	return handler_reject(ctx, "shipping: %s is not an event of the shipping domain", type);
 }
 
