@@ -21,7 +21,7 @@ static int topology_declare_cmd(struct ctl *ctl)
 	if (ctl->json)
 		ctl_print_json(json_pack("{s:b}", "declared", 1));
 	else
-		printf("declared the exchanges and the queues of every enabled domain\n");
+		printf("declared the exchanges and the queues of every domain\n");
 	rc = CTL_OK;
 out:
 	amqp_link_close(link);
@@ -40,8 +40,6 @@ static int topology_show_cmd(struct ctl *ctl)
 		int n;
 		json_t *d, *k, *tiers;
 
-		if (ctl->cfg->domains[i].workers == 0)
-			continue;
 		k = json_array();
 		tiers = json_array();
 		n = domain_keys((enum domain_id)i, ctl->cfg, &keys);
@@ -53,8 +51,9 @@ static int topology_show_cmd(struct ctl *ctl)
 							       ctl->cfg->retry.delays_ms[t - 1]));
 		}
 		topology_work_queue(q, sizeof(q), domain_name((enum domain_id)i));
-		d = json_pack("{s:s, s:s, s:o, s:o}", "domain", domain_name((enum domain_id)i),
-			      "queue", q, "keys", k, "retry", tiers);
+		d = json_pack("{s:s, s:s, s:i, s:o, s:o}", "domain", domain_name((enum domain_id)i),
+			      "queue", q, "workers", ctl->cfg->domains[i].workers, "keys", k,
+			      "retry", tiers);
 		topology_dead_queue(q, sizeof(q), domain_name((enum domain_id)i));
 		json_object_set_new(d, "parking_lot", json_string(q));
 		json_array_append_new(doms, d);
@@ -75,6 +74,9 @@ static int topology_show_cmd(struct ctl *ctl)
 		       ctl->cfg->broker.queue_type);
 		json_array_foreach(json_object_get(d, "keys"), j, v)
 			printf(" %s", json_string_value(v));
+		/* Declared all the same: its events wait in its queue. */
+		if (json_integer_value(json_object_get(d, "workers")) == 0)
+			printf(" (off: no workers)");
 		printf("\n");
 		json_array_foreach(json_object_get(d, "retry"), j, v)
 			printf("  %s  delay %lld ms\n",

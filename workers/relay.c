@@ -10,8 +10,8 @@
  * otherwise the relay waits until a writer of the pool wakes it (relay_wake)
  * or relay.poll_ms passes.
  *
- * The relay declares every enabled domain's topology before publishing, so an
- * event is never published before the queues that want it exist.
+ * The relay declares every domain's topology before publishing, so an event
+ * is never published before the queues that want it exist.
  */
 #include <errno.h>
 #include <signal.h>
@@ -111,6 +111,10 @@ static int relay_publish(struct relay *r, const struct outbox_batch *b)
 			.body_len = row->body_len,
 			.message_id = row->event_id,
 			.type = type,
+			/* An event no queue takes fails the batch (it stays in the
+			 * outbox, and the reconnect declares the topology again)
+			 * instead of vanishing. */
+			.mandatory = 1,
 		};
 
 		/* The routing key is the event type (DESIGN.md). */

@@ -17,7 +17,7 @@ int relay_run(const struct config *cfg);
 int http_run(const struct config *cfg);
 
 struct amqp_link;
-/* Declares the exchanges and the queues of every enabled domain. */
+/* Declares the exchanges and the queues of every domain, on or off. */
 int topology_declare_all(struct amqp_link *link, const struct config *cfg);
 
 /* The routing keys a domain consumes under this configuration. */

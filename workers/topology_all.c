@@ -1,4 +1,8 @@
-/* topology_all: every enabled domain's queues, as the configuration says. */
+/* topology_all: every domain's queues, as the configuration says.
+ *
+ * A domain that is off (workers = 0) still gets its queues: the events it
+ * subscribes to wait there until it is turned on, instead of being dropped by
+ * an exchange that has nowhere to route them. */
 #include "workers/roles.h"
 
 #include "broker/topology.h"
@@ -22,8 +26,6 @@ int topology_declare_all(struct amqp_link *link, const struct config *cfg)
 		const char *const *keys;
 		int n;
 
-		if (cfg->domains[i].workers == 0)
-			continue;
 		n = domain_keys((enum domain_id)i, cfg, &keys);
 		if (topology_declare_domain(link, cfg, domain_name((enum domain_id)i), keys, n) != 0)
 			return -1;
