@@ -36,9 +36,10 @@ sed -i -E -e "s|^(  listen = ).*|\\1\"127.0.0.1:$PORT\";|" \
 grep -qF "\"127.0.0.1:$PORT\"" "$T_CONF" && grep -qF "\"$TOKEN\"" "$T_CONF" ||
 	t_fail "could not set http.listen and http.tokens in $T_CONF"
 # A saga takes milliseconds; the cancel below must find its order still
-# PENDING, so the simulated gateway takes 2 s to answer.
-sed -i -E 's|^(  payment = \{ workers = 1;)|\1 latency_ms = 2000;|' "$T_CONF"
-grep -q "latency_ms = 2000;" "$T_CONF" || t_fail "could not set payment.latency_ms in $T_CONF"
+# PENDING, so the payment domain is off (its queue keeps the events) until
+# the cancel is done, then turned on with a SIGHUP.
+sed -i -E 's|^(  payment = \{ workers = )1;|\10;|' "$T_CONF"
+grep -q "payment = { workers = 0;" "$T_CONF" || t_fail "could not set payment.workers = 0 in $T_CONF"
 B=http://127.0.0.1:$PORT
 AUTH="Authorization: Bearer $TOKEN"
 JSON="Content-Type: application/json"
@@ -47,6 +48,7 @@ JSON="Content-Type: application/json"
 "$BIN/orderflowctl" -c "$T_CONF" stock set SKU-A 100000 --price 1250 >/dev/null
 "$BIN/orderflowctl" -c "$T_CONF" stock set SKU-B 100000 --price 999 >/dev/null
 t_bg orderflowd "$BIN/orderflowd" -c "$T_CONF"
+SUP_PID=$T_LAST_PID
 t_wait_for 60 'test "$(curl -s -o /dev/null -w "%{http_code}" '"$B"'/healthz)" = 200'
 t_pass "orderflowd up, /healthz 200"
 
@@ -236,6 +238,9 @@ req POST "/api/orders/$ID3/cancel" -H "$AUTH" -H "$JSON" --data-binary '{"reason
 t_assert_eq "200 CANCELLED" "$CODE $(jget 'j["status"]')" "cancelling a cancelled order is 200"
 t_assert_eq "$before" "$(counts)" "and changes nothing"
 refused 400 "reason must be a string" POST "/api/orders/$ID3/cancel" -H "$AUTH" -H "$JSON" --data-binary '{"reason": 5}'
+
+sed -i -E 's|^(  payment = \{ workers = )0;|\11;|' "$T_CONF"
+kill -HUP "$SUP_PID"
 
 t_wait_for 90 'test "$(t_sql "SELECT status FROM orders WHERE id = '"'$ID'"'")" = SHIPPED'
 t_pass "the first order went through the saga to SHIPPED"
