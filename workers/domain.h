@@ -76,6 +76,12 @@ struct domain {
 	/* Optional: routing keys taken from the configuration instead of `keys`
 	 * (the webhook binds to domains.webhook.events). Returns the count. */
 	int (*config_keys)(const struct config *cfg, const char *const **keys_r);
+	/* 1: the handler touches nothing but the database, so the worker may
+	 * handle the deliveries already in its buffer in one transaction (one
+	 * commit, one multiple ack); any failure rolls that batch back and each
+	 * delivery is then handled alone. 0 for a handler whose effects a
+	 * rollback cannot undo (a webhook POST, a payment gateway call). */
+	int batch;
 };
 
 /* The seven real domains, by id. */

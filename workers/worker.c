@@ -410,42 +410,43 @@ static enum outcome worker_transact(struct worker *w, const struct delivery *d,
 	return worker_ack(w, d);
 }
 
-static enum outcome worker_process(struct worker *w, const struct delivery *d)
+/* Decodes a delivery and parks it at once when it is not to be handled
+ * (undecodable, out of attempts, crashed its workers too often). Returns 1
+ * with *ev and *attempt set when it goes on to a transaction; 0 when it was
+ * settled here, with the outcome in *o. */
+static int worker_admit(struct worker *w, const struct delivery *d, struct envelope *ev,
+			int *attempt, enum outcome *o)
 {
-	struct envelope ev;
 	char err[512], reason[600], buf[32];
-	int attempt = retry_attempt_parse(delivery_header(d, "orderflow-attempt", buf, sizeof(buf)));
 	enum envelope_status es;
-	enum outcome o;
 	int crashes;
 
-	es = envelope_decode(d->body, d->body_len, w->cfg->broker.max_message_bytes, &ev, err,
+	*attempt = retry_attempt_parse(delivery_header(d, "orderflow-attempt", buf, sizeof(buf)));
+	es = envelope_decode(d->body, d->body_len, w->cfg->broker.max_message_bytes, ev, err,
 			     sizeof(err));
 	if (es != ENV_OK) {
 		snprintf(reason, sizeof(reason), "%s: %s",
 			 es == ENV_UNKNOWN_VERSION ? "unknown-schema-version" : "invalid-envelope",
 			 err);
-		return worker_park(w, d, attempt, reason);
+		*o = worker_park(w, d, *attempt, reason);
+		return 0;
 	}
-	if (retry_on_arrival(attempt, w->cfg->retry.max_attempts) == RETRY_PARK_MAX_ATTEMPTS) {
-		snprintf(reason, sizeof(reason), "max-attempts: %d attempts of at most %d", attempt,
+	if (retry_on_arrival(*attempt, w->cfg->retry.max_attempts) == RETRY_PARK_MAX_ATTEMPTS) {
+		snprintf(reason, sizeof(reason), "max-attempts: %d attempts of at most %d", *attempt,
 			 w->cfg->retry.max_attempts);
-		o = worker_park(w, d, attempt, reason);
-		goto out;
+		*o = worker_park(w, d, *attempt, reason);
+		envelope_clear(ev);
+		return 0;
 	}
-	crashes = crashmem_count(crashmem_shared, w->dom->name, ev.event_id);
+	crashes = crashmem_count(crashmem_shared, w->dom->name, ev->event_id);
 	if (crashes >= w->dcfg->crash_limit) {
 		snprintf(reason, sizeof(reason), "crashed: %d %s workers died handling it",
 			 crashes, w->dom->name);
-		o = worker_park(w, d, attempt, reason);
-		goto out;
+		*o = worker_park(w, d, *attempt, reason);
+		envelope_clear(ev);
+		return 0;
 	}
-	crash_slot_enter(w->slot, w->dom->name, ev.event_id);
-	o = worker_transact(w, d, &ev, attempt);
-	crash_slot_leave(w->slot);
-out:
-	envelope_clear(&ev);
-	return o;
+	return 1;
 }
 
 /* The database went away while a delivery was in hand: stop taking
@@ -483,14 +484,17 @@ static void worker_wait_hold(struct worker *w)
 	}
 }
 
-/* Handles one delivery to the end; gives it back when stopping before the
- * database returns. */
-static void worker_handle(struct worker *w, struct delivery *d)
+/* Takes an admitted delivery through its own transaction to the end; gives
+ * it back when stopping before the database returns. */
+static void worker_settle(struct worker *w, const struct delivery *d, const struct envelope *ev,
+			  int attempt)
 {
-	worker_wait_hold(w);
 	for (;;) {
-		enum outcome o = worker_process(w, d);
+		enum outcome o;
 
+		crash_slot_enter(w->slot, w->dom->name, ev->event_id);
+		o = worker_transact(w, d, ev, attempt);
+		crash_slot_leave(w->slot);
 		if (o == OUT_BROKER)
 			worker_drop_in(w);
 		if (o != OUT_DB_DOWN)
@@ -499,6 +503,159 @@ static void worker_handle(struct worker *w, struct delivery *d)
 			consumer_nack(w->in, d->tag, 0, 1);
 			return;
 		}
+	}
+}
+
+/* Handles one delivery to the end. */
+static void worker_handle(struct worker *w, const struct delivery *d)
+{
+	struct envelope ev;
+	enum outcome o;
+	int attempt;
+
+	worker_wait_hold(w);
+	if (!worker_admit(w, d, &ev, &attempt, &o)) {
+		if (o == OUT_BROKER)
+			worker_drop_in(w);
+		return;
+	}
+	worker_settle(w, d, &ev, attempt);
+	envelope_clear(&ev);
+}
+
+/* ---- batches (domains with .batch) ----------------------------------------- */
+
+#define BATCH_MAX 32
+
+struct batch_item {
+	struct delivery d;
+	struct envelope ev;
+	int attempt;
+	int duplicate;
+	double started;
+};
+
+/* The handler of every item in one transaction. Returns 0 when all of them
+ * committed, -1 after a rollback (a handler that did not answer OK, any
+ * database failure). */
+static int batch_transact(struct worker *w, struct batch_item *it, int n, int *emitted_r)
+{
+	*emitted_r = 0;
+	if (db_begin(w->db) != DB_OK)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		struct handler_ctx ctx = {
+			.db = w->db, .cfg = w->cfg, .ev = &it[i].ev, .consumer = w->dom->name,
+			.body = it[i].d.body, .body_len = it[i].d.body_len,
+			.state = w->state, .attempt = it[i].attempt,
+		};
+		enum db_status st = inbox_insert(w->db, w->dom->name, it[i].ev.event_id);
+		enum handler_result hr;
+
+		/* A duplicate key fails the statement only, not the transaction. */
+		it[i].duplicate = st == DB_DUPLICATE;
+		if (it[i].duplicate)
+			continue;
+		if (st != DB_OK)
+			goto rollback;
+		if (w->abort_event != NULL && strcmp(w->abort_event, it[i].ev.event_id) == 0) {
+			log_warn("test fault: aborting on event %s", it[i].ev.event_id);
+			abort();
+		}
+		it[i].started = clock_monotonic_s();
+		crash_slot_enter(w->slot, w->dom->name, it[i].ev.event_id);
+		hr = w->dom->handle(&ctx);
+		crash_slot_leave(w->slot);
+		if (hr != HANDLER_OK)
+			goto rollback;
+		*emitted_r += ctx.emitted;
+	}
+	if (db_commit(w->db) == DB_OK)
+		return 0;
+rollback:
+	db_rollback(w->db);
+	return -1;
+}
+
+static void batch_committed(struct worker *w, struct batch_item *it, int n, int emitted)
+{
+	double now = clock_monotonic_s();
+
+	if (emitted > 0)
+		relay_wake_notify();
+	for (int i = 0; i < n; i++) {
+		if (w->stats != NULL && it[i].duplicate)
+			poolstats_add(&w->stats->duplicates, 1);
+		if (w->stats != NULL && !it[i].duplicate) {
+			poolstats_add(&w->stats->processed, 1);
+			poolstats_latency(w->stats, (now - it[i].started) * 1000.0);
+		}
+		if (!it[i].duplicate && worker_after_commit_hook != NULL)
+			worker_after_commit_hook(&it[i].ev);
+	}
+}
+
+/* Takes the deliveries already waiting (none is waited for) behind FIRST,
+ * up to the prefetch; parks the ones worker_admit() refuses. Returns the
+ * count in IT, FIRST included (it is moved there). */
+static int batch_gather(struct worker *w, struct delivery *first, struct batch_item *it)
+{
+	int limit = worker_prefetch(w) < BATCH_MAX ? worker_prefetch(w) : BATCH_MAX;
+	struct delivery d = *first;
+	int n = 0;
+	enum outcome o;
+
+	memset(first, 0, sizeof(*first));
+	for (;;) {
+		if (worker_admit(w, &d, &it[n].ev, &it[n].attempt, &o)) {
+			it[n++].d = d;
+		} else {
+			delivery_free(&d);
+			if (o == OUT_BROKER) {
+				worker_drop_in(w);
+				return n;
+			}
+		}
+		if (n == limit || w->stop)
+			return n;
+		switch (consumer_next(w->in, 0, &d)) {
+		case CONSUMER_DELIVERY:
+			break;
+		case CONSUMER_CANCELLED:
+			log_warn("broker cancelled our consumer on %s; consuming again", w->queue);
+			w->consuming = 0;
+			return n;
+		default: /* nothing waiting, or a link error the loop meets next */
+			return n;
+		}
+	}
+}
+
+/* One delivery and whatever waits behind it, in one transaction when they
+ * all succeed; otherwise each alone, exactly as without batches. */
+static void worker_batch(struct worker *w, struct delivery *first)
+{
+	struct batch_item it[BATCH_MAX];
+	int n = batch_gather(w, first, it), emitted, i = 0;
+
+	if (n > 1 && w->in != NULL && batch_transact(w, it, n, &emitted) == 0) {
+		batch_committed(w, it, n, emitted);
+		if (consumer_ack(w->in, it[n - 1].d.tag, 1) != 0) {
+			/* The broker redelivers them; the inbox absorbs the duplicates. */
+			log_warn("broker: ack of deliveries up to %llu on %s: %s",
+				 (unsigned long long)it[n - 1].d.tag, w->queue,
+				 amqp_link_error(w->in));
+			worker_drop_in(w);
+		}
+		i = n;
+	}
+	/* One at a time; after a broker failure the rest are the broker's again. */
+	for (; i < n; i++)
+		if (w->in != NULL)
+			worker_settle(w, &it[i].d, &it[i].ev, it[i].attempt);
+	for (i = 0; i < n; i++) {
+		envelope_clear(&it[i].ev);
+		delivery_free(&it[i].d);
 	}
 }
 
@@ -559,7 +716,10 @@ static int worker_loop(struct worker *w)
 		}
 		switch (consumer_next(w->in, POLL_SLICE_MS, &d)) {
 		case CONSUMER_DELIVERY:
-			worker_handle(w, &d);
+			if (w->dom->batch)
+				worker_batch(w, &d);
+			else
+				worker_handle(w, &d);
 			delivery_free(&d);
 			break;
 		case CONSUMER_TIMEOUT:

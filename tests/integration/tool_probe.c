@@ -131,6 +131,8 @@ static int run_worker(const char *conf, const char *name)
 	struct domain dom = {
 		.name = name, .keys = probe_keys, .nkeys = 1,
 		.init = probe_init, .handle = probe_handle,
+		/* The core tests then cover the batch path too. */
+		.batch = 1,
 	};
 	struct config *cfg = NULL;
 	char title[64];

@@ -48,4 +48,5 @@ const struct domain audit_domain = {
 	.keys = audit_keys,
 	.nkeys = 1,
 	.handle = audit_handle,
+	.batch = 1,
 };

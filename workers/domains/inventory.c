@@ -342,4 +342,5 @@ const struct domain inventory_domain = {
 	.keys = inventory_keys,
 	.nkeys = (int)(sizeof(inventory_keys) / sizeof(inventory_keys[0])),
 	.handle = inventory_handle,
+	.batch = 1,
 };

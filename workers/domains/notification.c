@@ -145,4 +145,5 @@ const struct domain notification_domain = {
 	.keys = notification_keys,
 	.nkeys = (int)(sizeof(notification_keys) / sizeof(notification_keys[0])),
 	.handle = notification_handle,
+	.batch = 1,
 };

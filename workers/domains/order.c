@@ -106,4 +106,5 @@ const struct domain order_domain = {
 	.keys = order_keys,
 	.nkeys = (int)(sizeof(order_keys) / sizeof(order_keys[0])),
 	.handle = order_handle,
+	.batch = 1,
 };

@@ -161,4 +161,5 @@ const struct domain shipping_domain = {
 	.keys = shipping_keys,
 	.nkeys = (int)(sizeof(shipping_keys) / sizeof(shipping_keys[0])),
 	.handle = shipping_handle,
+	.batch = 1,
 };
