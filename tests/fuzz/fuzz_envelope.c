@@ -6,6 +6,11 @@
  * same fields and an equal payload. The input is the body as the broker would
  * deliver it: not NUL-terminated, so it is copied to a buffer of exactly its
  * size and ASan catches any read past the end.
+ *
+ * Every built-in type is at version 1, so the upcast chain would never run:
+ * two test types are registered at start. "fuzz.upcast" is at version 3 with
+ * upcasters 1->2 (adds a member) and 2->3 (refuses a payload holding
+ * "refuse"); "fuzz.gap" is at version 3 with only 1->2, a missing link.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +19,7 @@
 
 #include "core/envelope.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* A finding: libFuzzer saves the input that got here. */
@@ -21,6 +27,32 @@ static void fail(const char *what, const char *detail)
 {
 	fprintf(stderr, "fuzz_envelope: %s: %s\n", what, detail);
 	abort();
+}
+
+static int add_member(json_t *payload, char *err, size_t errlen)
+{
+	(void)err, (void)errlen;
+	return json_object_set_new(payload, "upcast_from_1", json_true());
+}
+
+static int refuse_some(json_t *payload, char *err, size_t errlen)
+{
+	if (json_object_get(payload, "refuse") == NULL)
+		return 0;
+	snprintf(err, errlen, "payload holds \"refuse\"");
+	return -1;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc, (void)argv;
+	if (envelope_register_version("fuzz.upcast", 3) != 0 ||
+	    envelope_register_upcaster("fuzz.upcast", 1, add_member) != 0 ||
+	    envelope_register_upcaster("fuzz.upcast", 2, refuse_some) != 0 ||
+	    envelope_register_version("fuzz.gap", 3) != 0 ||
+	    envelope_register_upcaster("fuzz.gap", 1, add_member) != 0)
+		fail("registering the test types", "refused");
+	return 0;
 }
 
 static void check_same(const struct envelope *a, const struct envelope *b)
