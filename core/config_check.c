@@ -142,6 +142,12 @@ const char *cfg_check_currency(const char *v, char *buf, size_t len)
 	return "expected 3 upper-case letters (ISO 4217)";
 }
 
+/* A host name has at most 255 bytes (RFC 1035), and the HTTP process
+ * (http_listen_parse) takes no longer one, nor a port of more than 5 digits:
+ * what passes here must not be refused when the process starts. */
+#define LISTEN_HOST_MAX 255
+#define LISTEN_PORT_DIGITS 5
+
 /* "host:port" or "[v6]:port" with a port of 1..65535. */
 const char *cfg_check_listen(const char *v, char *buf, size_t len)
 {
@@ -150,10 +156,13 @@ const char *cfg_check_listen(const char *v, char *buf, size_t len)
 	long port = 0;
 
 	(void)buf, (void)len;
-	if (colon == NULL || colon == v || colon[1] == '\0')
+	if (colon == NULL || colon == v || colon[1] == '\0' ||
+	    strlen(colon + 1) > LISTEN_PORT_DIGITS)
 		goto bad;
 	if (v[0] == '[' ? colon[-1] != ']' || colon - v < 3 : memchr(v, ':', (size_t)(colon - v)) != NULL)
 		goto bad;
+	if (colon - v - (v[0] == '[' ? 2 : 0) > LISTEN_HOST_MAX)
+		return "the host is longer than 255 bytes";
 	for (p = colon + 1; *p != '\0'; p++) {
 		if (!isdigit((unsigned char)*p) || port > 65535)
 			goto bad;

@@ -554,6 +554,12 @@ GOLDEN_ERROR(test_empty_token_is_refused_with_its_index, "err_empty_token.conf",
 	     ":6: http.tokens[1]: must not be empty")
 GOLDEN_ERROR(test_listen_without_host_is_refused, "err_bad_listen.conf",
 	     ":5: http.listen: expected host:port, e.g. \"127.0.0.1:8080\"")
+/* What config_load() accepts, the HTTP process must be able to bind (found
+ * by tests/fuzz/fuzz_config.c comparing it with http_listen_parse()). */
+GOLDEN_ERROR(test_listen_port_in_more_than_five_digits_is_refused, "err_listen_port_digits.conf",
+	     ":5: http.listen: expected host:port, e.g. \"127.0.0.1:8080\"")
+GOLDEN_ERROR(test_listen_host_over_255_bytes_is_refused, "err_listen_host_too_long.conf",
+	     ":5: http.listen: the host is longer than 255 bytes")
 GOLDEN_ERROR(test_port_out_of_range_is_refused, "err_bad_port.conf",
 	     ":5: database.port: must be between 1 and 65535")
 GOLDEN_ERROR(test_unknown_log_level_is_refused, "err_bad_log_level.conf",
@@ -667,6 +673,8 @@ int main(void)
 		cmocka_unit_test(test_unreadable_tokens_file_says_why),
 		cmocka_unit_test(test_empty_token_is_refused_with_its_index),
 		cmocka_unit_test(test_listen_without_host_is_refused),
+		cmocka_unit_test(test_listen_port_in_more_than_five_digits_is_refused),
+		cmocka_unit_test(test_listen_host_over_255_bytes_is_refused),
 		cmocka_unit_test(test_port_out_of_range_is_refused),
 		cmocka_unit_test(test_unknown_log_level_is_refused),
 		cmocka_unit_test(test_lower_case_currency_is_refused),
