@@ -235,6 +235,15 @@ static double pct(const double *v, long n, double p)
 	return v[k >= n ? n - 1 : k];
 }
 
+/* A number for JSON: null when there is none (NaN is not JSON). */
+static void json_num(char *buf, size_t len, double v)
+{
+	if (isnan(v))
+		snprintf(buf, len, "null");
+	else
+		snprintf(buf, len, "%.2f", v);
+}
+
 static void report(const struct opts *o, struct worker *w, double elapsed)
 {
 	long n = 0, ok = 0, herr = 0, nerr = 0;
@@ -250,19 +259,24 @@ static void report(const struct opts *o, struct worker *w, double elapsed)
 	double *all = malloc((size_t)(n ? n : 1) * sizeof *all);
 	long k = 0;
 	for (int t = 0; all && t < o->threads; t++) {
-		memcpy(all + k, w[t].lat_ms, (size_t)w[t].nlat * sizeof *all);
+		if (w[t].nlat) /* lat_ms is NULL when nothing was answered */
+			memcpy(all + k, w[t].lat_ms, (size_t)w[t].nlat * sizeof *all);
 		k += w[t].nlat;
 	}
 	if (!all)
 		n = 0;
 	qsort(all, (size_t)n, sizeof *all, cmp_double);
+	char p50[32], p95[32], p99[32], max[32];
+	json_num(p50, sizeof p50, pct(all, n, 50));
+	json_num(p95, sizeof p95, pct(all, n, 95));
+	json_num(p99, sizeof p99, pct(all, n, 99));
+	json_num(max, sizeof max, n ? all[n - 1] : NAN);
 	printf("{\"mode\": \"%s\", \"threads\": %d, \"offered_rate\": %.1f, \"elapsed_s\": %.3f, "
 	       "\"requests\": %ld, \"ok\": %ld, \"http_errors\": %ld, \"net_errors\": %ld, "
-	       "\"rate\": %.1f, \"p50_ms\": %.2f, \"p95_ms\": %.2f, \"p99_ms\": %.2f, "
-	       "\"max_ms\": %.2f, \"first_error\": \"%s\"}\n",
+	       "\"rate\": %.1f, \"p50_ms\": %s, \"p95_ms\": %s, \"p99_ms\": %s, "
+	       "\"max_ms\": %s, \"first_error\": \"%s\"}\n",
 	       o->rate > 0 ? "paced" : "max", o->threads, o->rate, elapsed, ok + herr + nerr, ok,
-	       herr, nerr, elapsed > 0 ? (double)ok / elapsed : 0.0, pct(all, n, 50),
-	       pct(all, n, 95), pct(all, n, 99), n ? all[n - 1] : NAN, first);
+	       herr, nerr, elapsed > 0 ? (double)ok / elapsed : 0.0, p50, p95, p99, max, first);
 	free(all);
 }
 

@@ -301,12 +301,21 @@ def saturation(cpu, nproc):
     pcts = {k: 100 * v / cpu["wall_s"] for k, v in cpu["cpu_s"].items()}
     top = sorted(pcts.items(), key=lambda kv: -kv[1])[:4]
     hot = [k for k, v in pcts.items() if v >= 85]
+    ours = sum(pcts.values()) / nproc  # % of the machine used by the stack and orderflowd
     what = ", ".join("%s %.0f%%" % kv for kv in top)
-    verdict = ("process at one core: " + ", ".join(hot)) if hot else (
-        "machine CPU" if cpu["machine_busy_pct"] >= 90 else
-        "disk (iowait %.0f%%)" % cpu["machine_iowait_pct"] if cpu["machine_iowait_pct"] >= 20 else
-        "no single process or the machine saturated")
-    return "%s; busiest: %s; machine busy %.0f%% of %d cores, iowait %.0f%%" % (
+    if hot:
+        verdict = "a process at one core: " + ", ".join(hot)
+    elif cpu["machine_busy_pct"] >= 90 and ours < 0.6 * cpu["machine_busy_pct"]:
+        verdict = ("machine CPU, mostly taken by processes outside this run (the stack and "
+                   "orderflowd use %.0f%% of the machine)" % ours)
+    elif cpu["machine_busy_pct"] >= 90:
+        verdict = "machine CPU"
+    elif cpu["machine_iowait_pct"] >= 20:
+        verdict = "disk (iowait %.0f%%)" % cpu["machine_iowait_pct"]
+    else:
+        verdict = ("no process and not the machine: the workers wait (commits, broker round "
+                   "trips); see the deepest queue")
+    return "%s; busiest (%% of one core): %s; machine busy %.0f%% of %d cores, iowait %.0f%%" % (
         verdict, what, cpu["machine_busy_pct"], nproc, cpu["machine_iowait_pct"])
 
 
@@ -367,10 +376,69 @@ def report(res, out_json):
     R["scaling"] = [drain(res, os.path.basename(p)[:-5]) for p in
                     sorted(glob.glob(os.path.join(res, "scale-*.json")), key=os.path.getmtime)]
     R["completeness"] = load(os.path.join(res, "completeness.json"))
+    if R["latency"]:
+        R["latency"]["cpu"] = cpu_delta(res, "latency.a", "latency.b")
+    R["targets"] = targets(R, nproc)
     with open(out_json, "w") as f:
         json.dump(R, f, indent=1, sort_keys=True)
     text(R, nproc)
     return 0
+
+
+def targets(R, nproc):
+    """The issue's targets: [{what, target, measured, met, saturates}]."""
+    out = []
+
+    def add(what, target, measured, met, cpu=None, why=None):
+        row = {"what": what, "target": target, "measured": measured, "met": met}
+        if met is False:
+            row["saturates"] = why or saturation(cpu, nproc)
+        out.append(row)
+
+    su = R["sustained"]
+    if su["steps"]:
+        failed = [s for s in su["steps"] if not s["kept_up"]]
+        cpu = (failed[0] if failed else su["steps"][-1]).get("cpu")
+        v = su.get("sagas_per_s")
+        add("sustained sagas/s, queues flat", ">= 300", fmt(v), bool(v and v >= 300), cpu,
+            su.get("saturation"))
+    la = R["latency"]
+    if la:
+        c, s = la["placed_to_confirmed"], la["placed_to_shipped"]
+        why = None
+        if su.get("sagas_per_s") and su["sagas_per_s"] < R["params"].get("latency_rate", 100):
+            why = ("the paced load (%s/s) is above the sustained rate (%s/s): the latencies are queueing; " % (
+                R["params"].get("latency_rate"), fmt(su["sagas_per_s"]))) + saturation(la.get("cpu"), nproc)
+        for name, v, lim in (("placed->CONFIRMED p50 ms", c["p50_ms"], 15), ("placed->CONFIRMED p99 ms", c["p99_ms"], 50),
+                             ("placed->SHIPPED p99 ms", s["p99_ms"], 100)):
+            add(name, "<= %d" % lim, fmt(v), v is not None and v <= lim, la.get("cpu"), why)
+    it = R["intake"]
+    if it:
+        add("intake POST/s", ">= 2000", fmt(it["rate"], nd=0), it["rate"] >= 2000, it.get("cpu"))
+        add("intake p99 ms", "<= 50", fmt(it["p99_ms"]), it["p99_ms"] is not None and it["p99_ms"] <= 50, it.get("cpu"))
+    m = R["memory"]
+    if m.get("rss_mib_start") and m.get("rss_mib_end"):
+        a, b = m["rss_mib_start"], m["rss_mib_end"]
+        workers = [k for k in b if k not in ("supervisor", "mariadbd", "rabbitmq")]
+        worst = max(workers, key=lambda k: b[k]) if workers else None
+        if worst:
+            grow = max(b[k] - a.get(k, b[k]) for k in workers)
+            add("worker RSS MiB (max; growth start->end)", "<= 16, flat",
+                "%.1f (%s); +%.1f" % (b[worst], worst, grow), b[worst] <= 16 and grow <= 2,
+                why="memory: largest %s %.1f MiB, growth %.1f MiB" % (worst, b[worst], grow))
+        if "supervisor" in b:
+            add("supervisor RSS MiB", "<= 8", fmt(b["supervisor"]), b["supervisor"] <= 8,
+                why="memory: supervisor %.1f MiB" % b["supervisor"])
+    bl = R["backlog"]
+    if bl and bl.get("rate"):
+        v = su.get("sagas_per_s")
+        add("backlog drain sagas/s", ">= sustained (%s)" % fmt(v), fmt(bl["rate"]),
+            bool(v is None or bl["rate"] >= 0.95 * v), bl.get("cpu"))
+        grow = max([r["max"] - r["first"] for k, r in bl["rss_mib"].items()
+                    if k not in ("mariadbd", "rabbitmq")], default=0)
+        add("memory while draining (growth MiB, orderflowd)", "flat (<= 2)", "+%.1f" % grow, grow <= 2,
+            why="memory grows while draining")
+    return out
 
 
 def ratio(v, c):
@@ -404,9 +472,9 @@ def text(R, nproc):
     su = R["sustained"]
     print("SUSTAINED (target >= 300 sagas/s, queues flat)")
     for st in su["steps"]:
-        print("  offered %5.0f/s  completed %6.1f/s  backlog growth %7.1f msg/s (max %d)  %s" % (
+        print("  offered %5.0f/s  completed %6.1f/s  backlog growth %7.1f msg/s (max %d, deepest %s)  %s" % (
             st["achieved_offered_rate"], st["completion_rate"], st["backlog_growth_msgs_per_s"], st["backlog_max"],
-            "kept up" if st["kept_up"] else "FELL BEHIND"))
+            st.get("deepest_queue") or "-", "kept up" if st["kept_up"] else "FELL BEHIND"))
     print("  sustained: %s sagas/s %s" % (fmt(su.get("sagas_per_s")), ratio(su.get("sagas_per_s"), ceiling)))
     if su.get("saturation"):
         print("  saturates: " + su["saturation"])
@@ -428,8 +496,10 @@ def text(R, nproc):
     if it:
         print("INTAKE POST /api/orders, %d clients closed loop, %.0f s, domains off (target >= 2000/s, p99 <= 50 ms)" % (
             it["threads"], it["elapsed_s"]))
-        print("  %.0f req/s  p50 %s  p99 %s  max %s ms  (%d ok, %d errors)" % (
-            it["rate"], fmt(it["p50_ms"]), fmt(it["p99_ms"]), fmt(it["max_ms"]), it["ok"], it["http_errors"] + it["net_errors"]))
+        dbc = R["ceiling"].get("database", {}).get("rate")
+        print("  %.0f req/s  p50 %s  p99 %s  max %s ms  (%d ok, %d errors)%s" % (
+            it["rate"], fmt(it["p50_ms"]), fmt(it["p99_ms"]), fmt(it["max_ms"]), it["ok"], it["http_errors"] + it["net_errors"],
+            ("  [one transaction each: %s of the database's %.0f tx/s]" % (ratio(it["rate"], dbc).strip(), dbc)) if dbc else ""))
         if it.get("cpu"):
             print("  saturates: " + saturation(it["cpu"], nproc))
         print("")
@@ -443,8 +513,9 @@ def text(R, nproc):
     bl = R["backlog"]
     if bl and bl.get("orders"):
         print("BACKLOG DRAIN: %d orders placed with the workers stopped, then started" % bl["orders"])
-        print("  drained in %.1f s = %.1f sagas/s %s (sustained %s)" % (
-            bl["seconds"], bl["rate"], ratio(bl["rate"], ceiling), fmt(su.get("sagas_per_s"))))
+        print("  drained in %.1f s = %.1f sagas/s %s (sustained %s); deepest queue %s" % (
+            bl["seconds"], bl["rate"], ratio(bl["rate"], ceiling), fmt(su.get("sagas_per_s")),
+            bl.get("deepest_queue") or "-"))
         print("  RSS MiB while draining (first / max / last):")
         for k, v in bl["rss_mib"].items():
             print("    %-14s %7.1f %7.1f %7.1f" % (k, v["first"], v["max"], v["last"]))
@@ -461,6 +532,12 @@ def text(R, nproc):
             print("  %7d %8d %5d %7d %8.1f %6s %9s %7s %6s %6s %9s %8s" % (
                 r["workers"], r["prefetch"], r["batch"], r["orders"], r["rate"],
                 *(fmt(c.get(k), nd=2) for k in ("order", "inventory", "payment", "audit", "relay", "rabbitmq", "mariadbd"))))
+        print("")
+    if R.get("targets"):
+        print("TARGETS")
+        for t in R["targets"]:
+            print("  %-46s %-22s %-24s %s" % (t["what"], t["target"], t["measured"],
+                                             "met" if t["met"] else "MISSED: " + t.get("saturates", "")))
         print("")
     co = R["completeness"]
     if co:
