@@ -374,7 +374,8 @@ def report(res, out_json):
     R["memory"] = {"rss_mib_start": rss(res, "start"), "rss_mib_end": rss(res, "end_main")}
     R["backlog"] = drain(res, "backlog")
     R["scaling"] = [drain(res, os.path.basename(p)[:-5]) for p in
-                    sorted(glob.glob(os.path.join(res, "scale-*.json")), key=os.path.getmtime)]
+                    sorted(glob.glob(os.path.join(res, "scale-*.json")), key=os.path.getmtime)
+                    if re.search(r"scale-\d+-\d+-\d+\.json$", p)]
     R["completeness"] = load(os.path.join(res, "completeness.json"))
     if R["latency"]:
         R["latency"]["cpu"] = cpu_delta(res, "latency.a", "latency.b")
