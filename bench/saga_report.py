@@ -124,10 +124,25 @@ def rss(res, snap):
     return out
 
 
-def samples(path):
-    """[(t, queued, outbox, shipped, {role: rss MiB}, {queue: depth})] from a sample file."""
-    rows = []
-    if not os.path.exists(path):
+def window(res, name):
+    """(begin, end) epoch of a phase from RES/NAME.t, or None."""
+    marks = {}
+    try:
+        with open(os.path.join(res, name + ".t")) as f:
+            for line in f:
+                k, v = line.split()
+                marks[k] = float(v)
+    except (OSError, ValueError):
+        return None
+    return (marks["begin"], marks["end"]) if "begin" in marks and "end" in marks else None
+
+
+def samples(res, name):
+    """[(t, queued, outbox, shipped, {role: rss MiB}, {queue: depth})] of RES/run.samples
+    inside the window of phase NAME."""
+    rows, w = [], window(res, name)
+    path = os.path.join(res, "run.samples")
+    if not w or not os.path.exists(path):
         return rows
     with open(path) as f:
         for line in f:
@@ -135,12 +150,47 @@ def samples(path):
                 d = json.loads(line)
             except ValueError:
                 continue
-            rows.append((d["t"], d["queued"], d["outbox"], d["shipped"],
-                         {k: v / 1024 for k, v in d["rss_kib"].items()}, d["queues"]))
+            if w[0] <= d["t"] <= w[1]:
+                rows.append((d["t"], d["queued"], d["outbox"], d["shipped"],
+                             {k: v / 1024 for k, v in d["rss_kib"].items()}, d["queues"]))
     return rows
 
 
-def sample(out, vhost, mycnf, db, procs):
+def current_procs(pidfile, top, rabbit):
+    """[(pid, role)]: the running orderflowd (supervisor and children), mariadbd, rabbitmq."""
+    out = []
+    try:
+        sup = open(pidfile).read().strip()
+    except OSError:
+        sup = ""
+    if sup and os.path.exists("/proc/" + sup):
+        out.append((sup, "supervisor"))
+        for c in run(["pgrep", "-P", sup]).split():
+            try:
+                title = open("/proc/%s/cmdline" % c).read().replace("\0", " ").strip()
+            except OSError:
+                continue
+            out.append((c, re.sub(r" worker.*", "", re.sub(r"^orderflowd: ", "", title))))
+    try:
+        out.append((open(os.path.join(top, "var/stack/mysql/mariadbd.pid")).read().strip(), "mariadbd"))
+    except OSError:
+        pass
+    if rabbit:
+        out.append((rabbit, "rabbitmq"))
+    return out
+
+
+def find_rabbit(top):
+    for pid in run(["pgrep", "-x", "beam.smp"]).split():
+        try:
+            if os.path.join(top, "var/stack/rabbitmq") in open("/proc/%s/cmdline" % pid).read().split("\0"):
+                return pid
+        except OSError:
+            continue
+    return None
+
+
+def sample(out, vhost, mycnf, db, pidfile, top):
     """Writes one JSON line a second to OUT until SIGTERM (see start_sampler)."""
     import base64
     import signal
@@ -150,7 +200,7 @@ def sample(out, vhost, mycnf, db, procs):
     env = os.environ
     auth = base64.b64encode(("%s:%s" % (env["ORDERFLOW_MGMT_USER"], env["ORDERFLOW_MGMT_PASSWORD"])).encode()).decode()
     url = "http://127.0.0.1:%s/api/queues/%s?columns=name,messages" % (env["ORDERFLOW_MGMT_PORT"], vhost)
-    pids = [p.split(":", 1) for p in procs.split(",") if ":" in p]
+    rabbit = find_rabbit(top)
     sql = ("SELECT (SELECT COUNT(*) FROM outbox WHERE published_at IS NULL), "
            "(SELECT COUNT(*) FROM orders WHERE status = 'SHIPPED')")
     with open(out, "a", buffering=1) as f:
@@ -165,7 +215,7 @@ def sample(out, vhost, mycnf, db, procs):
                 time.sleep(1)
                 continue
             rss = {}
-            for pid, role in pids:
+            for pid, role in current_procs(pidfile, top, rabbit):
                 try:
                     with open("/proc/%s/status" % pid) as st:
                         for line in st:
@@ -203,16 +253,19 @@ def step(res, i, rate):
         placed, shipped_late, secs = f.read().split()
     secs = float(secs)
     completion = int(shipped_late) / (0.75 * secs) if secs > 0 else 0.0
-    rows = samples(os.path.join(res, "step%s.samples" % i))
-    growth = slope([(t, q + o) for t, q, o, _, _, _ in rows[1:]])  # messages/s
+    rows = samples(res, "step%s" % i)
+    # Too few samples (a starved sampler) leave the growth unknown: judged on
+    # the completion rate alone then, and the report says so.
+    growth = slope([(t, q + o) for t, q, o, _, _, _ in rows[1:]]) if len(rows) >= 4 else None
     shape = load(os.path.join(res, "shape.json"), {})
     dps = shape.get("deliveries_per_saga") or 16
     offered = load_.get("rate") or float(rate)
-    ok = completion >= KEEP_UP * offered and growth <= FLAT * offered * dps
+    ok = completion >= KEEP_UP * offered and (growth is None or growth <= FLAT * offered * dps)
     cpu = cpu_delta(res, "step%s.a" % i, "step%s.b" % i)
     out = {"step": int(i), "offered_rate": float(rate), "achieved_offered_rate": offered,
            "placed": int(placed), "completion_rate": round(completion, 1),
-           "backlog_growth_msgs_per_s": round(growth, 1),
+           "backlog_growth_msgs_per_s": None if growth is None else round(growth, 1),
+           "samples": len(rows),
            "backlog_max": max([q + o for _, q, o, _, _, _ in rows], default=0),
            "deepest_queue": deepest(rows),
            "intake_p99_ms": load_.get("p99_ms"), "http_errors": load_.get("http_errors", 0) + load_.get("net_errors", 0),
@@ -277,8 +330,7 @@ def drain(res, tag):
     d = load(os.path.join(res, tag + ".json"))
     if not d:
         return None
-    d["rate"] = round(d["orders"] / d["seconds"], 1) if d["seconds"] else None
-    rows = samples(os.path.join(res, tag + ".samples"))
+    rows = samples(res, tag)
     mem = {}
     d["deepest_queue"] = deepest(rows)
     for _, _, _, _, m, _ in rows:
@@ -292,6 +344,26 @@ def drain(res, tag):
     if cpu and d["orders"]:
         d["cpu_ms_per_saga"] = {k: round(1000 * v / d["orders"], 3) for k, v in cpu["cpu_s"].items()}
     return d
+
+
+def drain_rate(res, tag):
+    """Adds to RES/TAG.json the drain rate between the 10th and the 90th
+    percentile of the completions (RES/TAG.shipped: microseconds from the
+    launch of orderflowd to each order's shipped_at, in order)."""
+    path = os.path.join(res, tag + ".json")
+    d = load(path)
+    with open(os.path.join(res, tag + ".shipped")) as f:
+        v = [int(x) / 1e6 for x in f.read().split() if x != "NULL"]
+    if len(v) >= 10:
+        a, b = v[len(v) // 10], v[(len(v) * 9) // 10]
+        n = (len(v) * 9) // 10 - len(v) // 10
+        d["rate"] = round(n / (b - a), 1) if b > a else None
+        d["first_completion_s"] = round(v[0], 3)
+    else:
+        d["rate"] = round(len(v) / d["seconds"], 1) if d["seconds"] else None
+    with open(path, "w") as f:
+        json.dump(d, f)
+    return 0
 
 
 def saturation(cpu, nproc):
@@ -473,8 +545,10 @@ def text(R, nproc):
     su = R["sustained"]
     print("SUSTAINED (target >= 300 sagas/s, queues flat)")
     for st in su["steps"]:
-        print("  offered %5.0f/s  completed %6.1f/s  backlog growth %7.1f msg/s (max %d, deepest %s)  %s" % (
-            st["achieved_offered_rate"], st["completion_rate"], st["backlog_growth_msgs_per_s"], st["backlog_max"],
+        g = st["backlog_growth_msgs_per_s"]
+        print("  offered %5.0f/s  completed %6.1f/s  backlog growth %s msg/s (max %d, deepest %s)  %s" % (
+            st["achieved_offered_rate"], st["completion_rate"],
+            "%7.1f" % g if g is not None else "unknown (%d samples)" % st.get("samples", 0), st["backlog_max"],
             st.get("deepest_queue") or "-", "kept up" if st["kept_up"] else "FELL BEHIND"))
     print("  sustained: %s sagas/s %s" % (fmt(su.get("sagas_per_s")), ratio(su.get("sagas_per_s"), ceiling)))
     if su.get("saturation"):
@@ -514,9 +588,12 @@ def text(R, nproc):
     bl = R["backlog"]
     if bl and bl.get("orders"):
         print("BACKLOG DRAIN: %d orders placed with the workers stopped, then started" % bl["orders"])
-        print("  drained in %.1f s = %.1f sagas/s %s (sustained %s); deepest queue %s" % (
-            bl["seconds"], bl["rate"], ratio(bl["rate"], ceiling), fmt(su.get("sagas_per_s")),
-            bl.get("deepest_queue") or "-"))
+        print("  %.1f sagas/s %s (between the 10th and the 90th percentile of the completions; sustained %s); "
+              "deepest queue %s" % (bl["rate"] or 0, ratio(bl["rate"], ceiling), fmt(su.get("sagas_per_s")),
+                                     bl.get("deepest_queue") or "-"))
+        print("  all %d done %.1f s after orderflowd was launched (%d s until every domain consumed, first "
+              "completion at %s s)" % (bl["orders"], bl["seconds"], bl.get("startup_s", 0),
+                                        fmt(bl.get("first_completion_s"))))
         print("  RSS MiB while draining (first / max / last):")
         for k, v in bl["rss_mib"].items():
             print("    %-14s %7.1f %7.1f %7.1f" % (k, v["first"], v["max"], v["last"]))
@@ -531,7 +608,7 @@ def text(R, nproc):
                 continue
             c = r.get("cpu_ms_per_saga", {})
             print("  %7d %8d %5d %7d %8.1f %6s %9s %7s %6s %6s %9s %8s" % (
-                r["workers"], r["prefetch"], r["batch"], r["orders"], r["rate"],
+                r["workers"], r["prefetch"], r["batch"], r["orders"], r["rate"] or 0,
                 *(fmt(c.get(k), nd=2) for k in ("order", "inventory", "payment", "audit", "relay", "rabbitmq", "mariadbd"))))
         print("")
     if R.get("targets"):
@@ -560,7 +637,9 @@ def main(argv):
     if cmd == "step-ok":
         return step(argv[2], argv[3], argv[4])
     if cmd == "sample":
-        return sample(*argv[2:7])
+        return sample(*argv[2:8])
+    if cmd == "drain-rate":
+        return drain_rate(argv[2], argv[3])
     if cmd == "completeness":
         return completeness(argv[2], argv[3], argv[4])
     if cmd == "report":
