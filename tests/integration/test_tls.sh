@@ -60,14 +60,14 @@ wait "$worker" || true
 T_CONF=$T_DIR/wrong-ca.conf
 redacted="amqps://$ORDERFLOW_MGMT_USER:***@localhost:$ORDERFLOW_AMQPS_PORT/$v"
 for i in $(seq 1 5); do p_event ok; done >"$T_DIR/batch2"
-if timeout 60 "$BIN/tests/of-probe" publish -c "$T_CONF" <"$T_DIR/batch2" >"$T_DIR/wrong-ca.out" 2>&1; then
+if timeout 60 "$BIN/tests/of-probe" publish -c "$T_CONF" <"$T_DIR/batch2" >"$T_DIR/wrong-ca.log" 2>&1; then
 	t_fail "publishing with the wrong CA succeeded"
 fi
 grep -qF "$redacted: connect to localhost:$ORDERFLOW_AMQPS_PORT over TLS: SSL peer cert verification failed" \
-	"$T_DIR/wrong-ca.out" || t_fail "wrong CA: unexpected error: $(cat "$T_DIR/wrong-ca.out")"
-grep -qF "wrong-ca.pem" "$T_DIR/wrong-ca.out" || t_fail "wrong CA: the error does not name the CA file"
-grep -qF "$ORDERFLOW_MGMT_PASSWORD" "$T_DIR/wrong-ca.out" && t_fail "wrong CA: the error shows the password"
-t_pass "wrong CA: refused: $(grep -o 'connect to localhost.*' "$T_DIR/wrong-ca.out")"
+	"$T_DIR/wrong-ca.log" || t_fail "wrong CA: unexpected error: $(cat "$T_DIR/wrong-ca.log")"
+grep -qF "wrong-ca.pem" "$T_DIR/wrong-ca.log" || t_fail "wrong CA: the error does not name the CA file"
+grep -qF "$ORDERFLOW_MGMT_PASSWORD" "$T_DIR/wrong-ca.log" && t_fail "wrong CA: the error shows the password"
+t_pass "wrong CA: refused: $(grep -o 'connect to localhost.*' "$T_DIR/wrong-ca.log")"
 
 # A worker with the wrong CA processes nothing of what waits in its queue.
 T_CONF=$T_CONF_PLAIN
@@ -86,11 +86,11 @@ t_pass "wrong CA: the worker keeps retrying, 5 events wait in orderflow.probe"
 T_CONF=$T_CONF_PLAIN
 try() { # NAME URL EXPECTED
 	conf_with "$T_DIR/$1.conf" "$2" "$ORDERFLOW_TLS_CA_FILE"
-	if timeout 60 "$BIN/tests/of-probe" publish -c "$T_DIR/$1.conf" </dev/null >"$T_DIR/$1.out" 2>&1; then
+	if timeout 60 "$BIN/tests/of-probe" publish -c "$T_DIR/$1.conf" </dev/null >"$T_DIR/$1.log" 2>&1; then
 		t_fail "$1: connecting succeeded"
 	fi
-	grep -qF "$3" "$T_DIR/$1.out" || t_fail "$1: expected '$3' in: $(cat "$T_DIR/$1.out")"
-	t_pass "$1 refused: $(grep -o 'every URL failed: .*' "$T_DIR/$1.out")"
+	grep -qF "$3" "$T_DIR/$1.log" || t_fail "$1: expected '$3' in: $(cat "$T_DIR/$1.log")"
+	t_pass "$1 refused: $(grep -o 'every URL failed: .*' "$T_DIR/$1.log")"
 }
 try hostname "amqps://$creds@127.0.0.1:$ORDERFLOW_AMQPS_PORT/$v" \
 	"amqps://$ORDERFLOW_MGMT_USER:***@127.0.0.1:$ORDERFLOW_AMQPS_PORT/$v: connect to 127.0.0.1:$ORDERFLOW_AMQPS_PORT over TLS: SSL hostname verification failed"
