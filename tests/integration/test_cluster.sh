@@ -157,5 +157,10 @@ t_assert_eq "$TOTAL" "$distinct" "every event has its effect"
 t_assert_eq "$TOTAL" "$effects" "no effect twice"
 t_assert_eq 0 "$(t_queue_depth orderflow.probe)" "orderflow.probe empty, nothing unacknowledged"
 t_assert_eq 0 "$(t_queue_depth orderflow.probe.dead)" "nothing parked"
-grep -q "reconnecting" "$T_DIR/worker-probe.log" || t_fail "the worker log does not show the reconnect"
+case $moved in
+orderflow@localhost) port=$(node_amqp 1) ;;
+orderflow-*@localhost) port=${moved#orderflow-} && port=$(node_amqp "${port%@localhost}") ;;
+esac
+grep -q "probe worker: broker: connected to amqp://.*@127.0.0.1:$port/" "$T_DIR/worker-probe.log" ||
+	t_fail "the worker log does not show its connection to $moved (port $port)"
 t_pass "3-node cluster: the worker's node stopped mid-flow and back: $TOTAL of $TOTAL events, each once"
