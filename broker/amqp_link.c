@@ -259,6 +259,32 @@ static int link_make_socket(amqp_connection_state_t conn, const struct amqp_conn
 	return 0;
 }
 
+/* What a TLS failure of amqp_socket_open means here, into out ("" for any
+ * other status): rabbitmq-c says only which check failed (the OpenSSL detail
+ * stays inside the library), so name the CA file or host name checked. */
+static void tls_hint(int status, const struct amqp_connection_info *ci,
+		     const struct cfg_broker *cfg, char *out, size_t len)
+{
+	const char *ca = cfg->ca_file ? cfg->ca_file : LINK_SYSTEM_CA_FILE;
+
+	switch (status) {
+	case AMQP_STATUS_SSL_PEER_VERIFY_FAILED:
+		snprintf(out, len, " (the broker's certificate is not signed by a CA of %s)", ca);
+		break;
+	case AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED:
+		snprintf(out, len,
+			 " (the broker's certificate does not name the host \"%s\"; connect by a "
+			 "DNS name the certificate holds, not by address)",
+			 ci->host);
+		break;
+	case AMQP_STATUS_SSL_CONNECTION_FAILED:
+		snprintf(out, len, " (is the port a TLS listener?)");
+		break;
+	default:
+		snprintf(out, len, "%s", "");
+	}
+}
+
 static int link_login(amqp_connection_state_t conn, const struct amqp_connection_info *ci,
 		      const char *role, int heartbeat_s, char *why, size_t len)
 {
@@ -314,7 +340,7 @@ static int link_connect_one(const struct cfg_broker *cfg, const char *url, const
 	struct timeval rpc_tv = { .tv_sec = LINK_RPC_TIMEOUT_S };
 	amqp_connection_state_t conn = NULL;
 	amqp_socket_t *sock;
-	char *copy = NULL;
+	char *copy = NULL, hint[512];
 	int rc = -1, st;
 
 	*conn_r = NULL;
@@ -337,7 +363,9 @@ static int link_connect_one(const struct cfg_broker *cfg, const char *url, const
 		goto cleanup;
 	st = amqp_socket_open_noblock(sock, ci.host, ci.port, &tv);
 	if (st != AMQP_STATUS_OK) {
-		snprintf(why, len, "connect to %s:%d: %s", ci.host, ci.port, amqp_error_string2(st));
+		tls_hint(st, &ci, cfg, hint, sizeof(hint));
+		snprintf(why, len, "connect to %s:%d%s: %s%s", ci.host, ci.port,
+			 ci.ssl ? " over TLS" : "", amqp_error_string2(st), hint);
 		goto cleanup;
 	}
 	if (link_login(conn, &ci, role, cfg->heartbeat_s, why, len) < 0)
