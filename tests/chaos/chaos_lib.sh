@@ -60,21 +60,34 @@ ch_kill() {
 ch_act_kill-worker() { ch_kill "${CH_DOMAINS[RANDOM % ${#CH_DOMAINS[@]}]} worker"; }
 ch_act_kill-relay() { ch_kill relay; }
 
-ch_act_restart-broker() {
-	local t=$SECONDS
-	ch_log "restart-broker ..."
-	"$ORDERFLOW_SOURCE_DIR/scripts/stack" restart-broker >>"$T_DIR/stack.log" 2>&1 ||
-		t_fail "scripts/stack restart-broker failed (see $T_DIR/stack.log)"
-	ch_log "restart-broker: broker back after $((SECONDS - t)) s"
+# A server restart runs in the background, so that the other actions happen
+# while the broker or the database is away (a SIGTERM with the broker down,
+# a SIGKILL during the database's start). One restart at a time: the two
+# would rewrite var/stack's files at once.
+CH_STACK_PID=
+CH_STACK_WHAT=
+
+# ch_stack_wait: waits for the restart in the background, if any; fails the
+# test if it failed.
+ch_stack_wait() {
+	local rc=0
+	[ -n "$CH_STACK_PID" ] || return 0
+	wait "$CH_STACK_PID" || rc=$?
+	[ "$rc" = 0 ] || t_fail "scripts/stack $CH_STACK_WHAT failed with status $rc (see $T_DIR/stack.log)"
+	ch_log "$CH_STACK_WHAT: back after $((SECONDS - CH_STACK_T)) s"
+	CH_STACK_PID=
 }
 
-ch_act_restart-db() {
-	local t=$SECONDS
-	ch_log "restart-db ..."
-	"$ORDERFLOW_SOURCE_DIR/scripts/stack" restart-db >>"$T_DIR/stack.log" 2>&1 ||
-		t_fail "scripts/stack restart-db failed (see $T_DIR/stack.log)"
-	ch_log "restart-db: database back after $((SECONDS - t)) s"
+ch_stack_restart() {
+	ch_stack_wait
+	CH_STACK_WHAT=$1 CH_STACK_T=$SECONDS
+	"$ORDERFLOW_SOURCE_DIR/scripts/stack" "$1" >>"$T_DIR/stack.log" 2>&1 &
+	CH_STACK_PID=$!
+	ch_log "$1 (in the background)"
 }
+
+ch_act_restart-broker() { ch_stack_restart restart-broker; }
+ch_act_restart-db() { ch_stack_restart restart-db; }
 
 # SIGHUP with a changed file (inventory workers 1 <-> 2), so that a reload
 # starts or stops a worker gracefully; waits for the reload's READY=1.
@@ -107,7 +120,7 @@ ch_act_term-restart() {
 }
 
 # ch_run SEED SECONDS: the six kinds in a shuffled order, then random kinds
-# until SECONDS have passed since the start; a pause of 2-6 s before each.
+# until SECONDS have passed since the start; a pause of 1-4 s before each.
 ch_run() {
 	local seed=$1 secs=$2 sched=("${CH_KINDS[@]}") i j tmp kind end
 	CH_DOMAINS=($SG_DOMAINS)
@@ -123,13 +136,23 @@ ch_run() {
 			kind=${sched[i]}
 		elif [ $SECONDS -lt $end ]; then
 			kind=${CH_KINDS[RANDOM % ${#CH_KINDS[@]}]}
+			# A server restart only when none is under way and the window
+			# has room for one (a broker restart takes 30-60 s here): a
+			# second one would only stretch the run past its window.
+			case $kind in restart-*)
+				if { [ -n "$CH_STACK_PID" ] && kill -0 "$CH_STACK_PID" 2>/dev/null; } || [ $((end - SECONDS)) -lt 60 ]; then
+					kind=kill-worker
+				fi
+				;;
+			esac
 		else
 			break
 		fi
-		sleep $((2 + RANDOM % 5))
+		sleep $((1 + RANDOM % 4))
 		"ch_act_$kind"
 		CH_DONE[$kind]=$((${CH_DONE[$kind]:-0} + 1))
 	done
+	ch_stack_wait
 }
 
 # ---- checks ---------------------------------------------------------------------
