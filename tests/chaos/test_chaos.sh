@@ -32,7 +32,8 @@ DURATION=${ORDERFLOW_CHAOS_SECONDS:-30}
 echo "# chaos: seed $SEED, window $DURATION s (replay: ORDERFLOW_CHAOS_SEED=$SEED ORDERFLOW_CHAOS_SECONDS=$DURATION)"
 
 # Retry delays short enough for the drain to take seconds, not the default
-# five minutes, and enough attempts to outlast a broker restart (~30 s here)
+# five minutes, and enough attempts (~2 min of retries) to outlast a broker
+# restart (26 s on a quiet machine, up to 96 s seen on a busy one)
 # without parking a healthy message.
 sg_conf_section retry 'delays_ms = [500, 2000, 5000];
   max_attempts = 30;'
