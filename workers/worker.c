@@ -150,9 +150,18 @@ static int worker_connect_in(struct worker *w)
 	}
 	amqp_link_keepalive_start(w->in);
 	if (topology_declare_domain(w->in, w->cfg, w->dom->name, w->keys, w->nkeys) != 0) {
-		log_error("broker: %s", amqp_link_error(w->in));
+		/* Only a refusal on a live connection (a conflicting declaration,
+		 * 406; no access, 403) is the configuration's fault. A connection
+		 * lost meanwhile (the broker shutting down: CONNECTION_FORCED) is
+		 * transient: try again with the backoff, not as exit 78. */
+		int refused = amqp_link_ok(w->in);
+
+		if (refused)
+			log_error("broker: %s", amqp_link_error(w->in));
+		else
+			log_warn("broker: %s", amqp_link_error(w->in));
 		worker_drop_in(w);
-		return -2;
+		return refused ? -2 : -1;
 	}
 	log_info("broker: connected to %s, topology of %s declared", amqp_link_node(w->in),
 		 w->queue);
