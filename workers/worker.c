@@ -567,12 +567,13 @@ static int batch_transact(struct worker *w, struct batch_item *it, int n, int *e
 			continue;
 		if (st != DB_OK)
 			goto rollback;
+		/* From here a crash is this event's (crash memory). */
+		crash_slot_enter(w->slot, w->dom->name, it[i].ev.event_id);
 		if (w->abort_event != NULL && strcmp(w->abort_event, it[i].ev.event_id) == 0) {
 			log_warn("test fault: aborting on event %s", it[i].ev.event_id);
 			abort();
 		}
 		it[i].started = clock_monotonic_s();
-		crash_slot_enter(w->slot, w->dom->name, it[i].ev.event_id);
 		hr = w->dom->handle(&ctx);
 		crash_slot_leave(w->slot);
 		if (hr != HANDLER_OK)
