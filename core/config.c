@@ -197,9 +197,10 @@ static const struct section sections[] = {
 
 /* ---- reading one value ---- */
 
+/* NAME is NULL for an element of a list, which has no name of its own. */
 static void key_join(char *out, size_t len, const char *prefix, const char *name)
 {
-	snprintf(out, len, "%s%s%s", prefix, *prefix ? "." : "", name);
+	snprintf(out, len, "%s%s%s", prefix, *prefix ? "." : "", name != NULL ? name : "[]");
 }
 
 /* An int or int64 setting within [min, max]; 0, or -1 after recording why. */

@@ -34,7 +34,8 @@ ctl order place --customer c1 --item SKU-A:2 --item SKU-B:1 >"$T_DIR/out"
 ID=$(head -n 1 "$T_DIR/out")
 envelope_is_uuid() { [[ $1 =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]]; }
 envelope_is_uuid "$ID" || t_fail "first line is not the order id alone: '$ID'"
-t_assert_eq "PENDING 3499 c1" "$(t_sql "SELECT status, total_cents, customer_id FROM orders WHERE id = '$ID'" | tr '\t' ' ')" \
+# orderflowd runs: the saga may have moved the order on already.
+t_assert_eq "3499 c1" "$(t_sql "SELECT total_cents, customer_id FROM orders WHERE id = '$ID' AND status IN ('PENDING', 'CONFIRMED', 'SHIPPED')" | tr '\t' ' ')" \
 	"order place: the order is in the database"
 
 json=$(ctl --json order place --customer c2 --item SKU-A:1 --currency EUR --idempotency-key k-$RANDOM)
