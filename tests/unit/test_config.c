@@ -130,7 +130,7 @@ static const char *scratch_file(struct scratch *s, const char *name, const char 
 	assert_true(dl + 1 + strlen(name) < PATH_MAX);
 	memcpy(path, s->dir, dl);
 	path[dl] = '/';
-	strcpy(path + dl + 1, name);
+	memcpy(path + dl + 1, name, strlen(name) + 1);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs(text, f);
