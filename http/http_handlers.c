@@ -31,7 +31,7 @@ static void reply_unavailable(struct http_reply *reply)
 static void with_db(const struct http_ctx *ctx, enum domain_id dom, int retry, db_op op,
 		    const void *arg, struct http_reply *reply)
 {
-	struct db *db = http_db_acquire(ctx->deps, dom);
+	struct db *db = http_db_acquire(ctx->dbconns, dom);
 
 	if (db == NULL) {
 		reply_unavailable(reply);
@@ -45,7 +45,7 @@ static void with_db(const struct http_ctx *ctx, enum domain_id dom, int retry, d
 			op(ctx, db, arg, reply);
 		}
 	}
-	http_db_release(ctx->deps, dom, db);
+	http_db_release(ctx->dbconns, dom, db);
 }
 
 /* An intake result: the order on success, else {"error": err}. */
@@ -224,11 +224,11 @@ static void op_notifications(const struct http_ctx *ctx, struct db *db, const vo
 
 static void handle_healthz(const struct http_ctx *ctx, struct http_reply *reply)
 {
-	struct db *db = http_db_acquire(ctx->deps, DOM_ORDER);
+	struct db *db = http_db_acquire(ctx->dbconns, DOM_ORDER);
 	int db_up = db != NULL && db_ping(db) == DB_OK;
-	int broker_up = http_broker_ok(ctx->deps);
+	int broker_up = http_broker_ok(ctx->broker);
 
-	http_db_release(ctx->deps, DOM_ORDER, db);
+	http_db_release(ctx->dbconns, DOM_ORDER, db);
 	http_reply_json(reply, db_up && broker_up ? 200 : 503,
 			json_pack("{s:s, s:s, s:s}", "status",
 				  db_up && broker_up ? "ok" : "unavailable", "database",
@@ -239,7 +239,7 @@ static void handle_healthz(const struct http_ctx *ctx, struct http_reply *reply)
 static void handle_metrics(const struct http_ctx *ctx, struct http_reply *reply)
 {
 	struct metrics_snapshot snap;
-	struct db *db = http_db_acquire(ctx->deps, DOM_ORDER);
+	struct db *db = http_db_acquire(ctx->dbconns, DOM_ORDER);
 	char *text = NULL;
 	size_t len = 0;
 
@@ -248,7 +248,7 @@ static void handle_metrics(const struct http_ctx *ctx, struct http_reply *reply)
 		snap.have_outbox = 1;
 	else if (db != NULL)
 		log_warn("metrics: outbox lag: %s", db_error(db));
-	http_db_release(ctx->deps, DOM_ORDER, db);
+	http_db_release(ctx->dbconns, DOM_ORDER, db);
 	if (metrics_render(&snap, &text, &len) != 0) {
 		http_reply_error(reply, 503, "out of memory");
 		return;

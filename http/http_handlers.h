@@ -3,7 +3,7 @@
  * passed http_gate() and its body is read. Each fills a struct http_reply;
  * none depends on libmicrohttpd.
  *
- * Database work borrows a connection from http_deps. When a command fails
+ * Database work borrows a connection from http_dbconns. When a command fails
  * because the connection was lost (503 with db_connection_lost()), the
  * connection is reconnected once and the command run again, but only where
  * running it twice cannot do twice: reads, a cancel (cancelling a cancelled
@@ -17,14 +17,16 @@
 #define ORDERFLOW_HTTP_HANDLERS_H
 
 #include "core/config.h"
-#include "http/http_deps.h"
+#include "http/http_brokerprobe.h"
+#include "http/http_dbconns.h"
 #include "http/http_gate.h"
 
 #define HTTP_NOTIFICATIONS_MAX 1000
 
 struct http_ctx {
 	const struct config *cfg;
-	struct http_deps *deps;
+	struct http_dbconns *dbconns;
+	struct http_brokerprobe *broker;
 };
 
 /* Answers a request that passed http_gate(); *reply is always decided. */

@@ -1,7 +1,7 @@
 /*
  * http_metrics: GET /metrics in the Prometheus text format 0.0.4.
  *
- * metrics_snapshot_take() copies the pool-wide counters (workers/poolstats.h)
+ * metrics_snapshot_take() copies the pool-wide counters (proc/poolstats.h)
  * into a plain struct, zeros when there is no pool (not under the
  * supervisor); metrics_render() turns a snapshot into text. Both are pure, so
  * the format is unit-tested without a server.

@@ -2,7 +2,7 @@
  * http: the HTTP intake process (DESIGN.md "Commands"), on libmicrohttpd.
  *
  * http_run() binds http.listen (that address only, with SO_REUSEPORT so
- * that http.workers processes share it), serves with a pool of
+ * that http.workers processes share it), serves with
  * HTTP_THREADS threads, and waits on a signalfd in the main thread. SIGTERM
  * or SIGINT drains: the listening socket is closed (MHD_quiesce_daemon), the
  * requests in flight finish (up to half of supervisor.shutdown_timeout_ms,
@@ -38,7 +38,6 @@
 
 #include "core/clock.h"
 #include "core/log.h"
-#include "http/http_deps.h"
 #include "http/http_gate.h"
 #include "http/http_handlers.h"
 #include "http/http_server.h"
@@ -410,7 +409,8 @@ int http_run(const struct config *cfg)
 		code = EXIT_CONFIG;
 		goto out;
 	}
-	if (http_deps_new(cfg, &s.ctx.deps) != 0)
+	if (http_dbconns_new(cfg, &s.ctx.dbconns) != 0 ||
+	    http_brokerprobe_new(cfg, &s.ctx.broker) != 0)
 		goto out;
 	s.ctx.cfg = cfg;
 	atomic_init(&s.inflight, 0);
@@ -426,7 +426,8 @@ int http_run(const struct config *cfg)
 	drain(&s);
 	code = EXIT_DRAINED;
 out:
-	http_deps_free(s.ctx.deps);
+	http_brokerprobe_free(s.ctx.broker);
+	http_dbconns_free(s.ctx.dbconns);
 	close(sigfd);
 	return code;
 }

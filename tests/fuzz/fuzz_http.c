@@ -1,6 +1,6 @@
 /*
  * fuzz_http: the HTTP intake's request handling without a network or a
- * database, in the order workers/http.c and http_handlers.c run it.
+ * database, in the order http/http_server.c and http_handlers.c run it.
  *
  * An input is a request in HTTP's own shape (so seeds are readable):
  *   METHOD PATH[?QUERY]\n
