@@ -1,10 +1,11 @@
 /*
- * config: loading. The schema is a set of tables (one per section, plus the
- * keys common to every domain and those of each domain), walked in the order
- * of the file so each problem is found where the operator wrote it. Values
- * land straight in struct config over defaults set beforehand; the checks
- * that need several keys, and the files the config points at, are in
- * config_check.c.
+ * config: loading, driven by the key table (config_keys.c). The defaults are
+ * read first, through each key's own type; then the file is walked in its
+ * own order, so each problem is found where the operator wrote it, and every
+ * name is looked up in the table (an unknown one gets the nearest known name
+ * as a suggestion); then the required keys are checked and each key's
+ * `after` hook runs (files to read, derived defaults, rules across keys, in
+ * config_check.c).
  */
 #include "core/config.h"
 
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/config_check.h"
+#include "core/config_keys.h"
 #include "core/log.h"
 
 static const char *const domain_names[DOM_COUNT] = {
@@ -47,526 +49,267 @@ const char *config_domain_db(const struct config *cfg, enum domain_id dom)
 	return cfg->database.name;
 }
 
-/* ---- the schema ---- */
+/* ---- names against the table ---- */
 
-enum key_kind {
-	K_INT,      /* int */
-	K_LONG,     /* long */
-	K_LLONG,    /* long long */
-	K_SIZE,     /* size_t */
-	K_STR,      /* char *, checked by `check` */
-	K_PATH,     /* char *, resolved against the config's folder */
-	K_URL,      /* one string stored as a one-item struct str_list (broker.url) */
-	K_STRLIST,  /* struct str_list, each item checked by `check` */
-	K_INTLIST,  /* int * at off, its count (int) at count_off */
-	K_LOGLEVEL, /* a level name stored as int enum log_level */
-};
-
-struct key_spec {
-	const char *name;
-	enum key_kind kind;
-	size_t off;
-	long long min, max;   /* integers, and each item of a K_INTLIST */
-	int min_items;        /* lists */
-	cfg_str_check check;  /* strings, and each item of a K_STRLIST */
-	size_t count_off;     /* K_INTLIST */
-};
-
-#define INT_KEY(st, f, lo, hi) { #f, K_INT, offsetof(st, f), lo, hi, 0, NULL, 0 }
-#define LONG_KEY(st, f, lo) { #f, K_LONG, offsetof(st, f), lo, LONG_MAX, 0, NULL, 0 }
-#define LLONG_KEY(st, f, lo) { #f, K_LLONG, offsetof(st, f), lo, LLONG_MAX, 0, NULL, 0 }
-#define SIZE_KEY(st, f) { #f, K_SIZE, offsetof(st, f), 1, LLONG_MAX, 0, NULL, 0 }
-#define STR_KEY(st, f, chk) { #f, K_STR, offsetof(st, f), 0, 0, 0, chk, 0 }
-#define PATH_KEY(st, f) { #f, K_PATH, offsetof(st, f), 0, 0, 0, cfg_check_nonempty, 0 }
-#define LIST_KEY(st, f, n, chk) { #f, K_STRLIST, offsetof(st, f), 0, 0, n, chk, 0 }
-#define END_KEYS { NULL, K_INT, 0, 0, 0, 0, NULL, 0 }
-
-/* AMQP carries heartbeat and prefetch_count in 16-bit fields. */
-#define AMQP_SHORT_MAX 65535
-
-static const struct key_spec broker_keys[] = {
-	{ "url", K_URL, offsetof(struct cfg_broker, urls), 0, 0, 0, cfg_check_amqp_url, 0 },
-	LIST_KEY(struct cfg_broker, urls, 1, cfg_check_amqp_url),
-	INT_KEY(struct cfg_broker, heartbeat_s, 0, AMQP_SHORT_MAX),
-	STR_KEY(struct cfg_broker, queue_type, cfg_check_queue_type),
-	INT_KEY(struct cfg_broker, delivery_limit, 1, INT_MAX),
-	INT_KEY(struct cfg_broker, prefetch, 1, AMQP_SHORT_MAX),
-	SIZE_KEY(struct cfg_broker, max_message_bytes),
-	PATH_KEY(struct cfg_broker, ca_file),
-	END_KEYS,
-};
-
-static const struct key_spec database_keys[] = {
-	STR_KEY(struct cfg_database, host, cfg_check_nonempty),
-	INT_KEY(struct cfg_database, port, 1, 65535),
-	STR_KEY(struct cfg_database, socket, cfg_check_nonempty),
-	STR_KEY(struct cfg_database, user, cfg_check_nonempty),
-	STR_KEY(struct cfg_database, password, NULL),
-	PATH_KEY(struct cfg_database, password_file),
-	STR_KEY(struct cfg_database, name, cfg_check_nonempty),
-	LONG_KEY(struct cfg_database, inbox_retention_s, 1),
-	END_KEYS,
-};
-
-static const struct key_spec retry_keys[] = {
-	{ "delays_ms", K_INTLIST, offsetof(struct cfg_retry, delays_ms), 1, INT_MAX, 1, NULL,
-	  offsetof(struct cfg_retry, delay_count) },
-	INT_KEY(struct cfg_retry, max_attempts, 1, INT_MAX),
-	END_KEYS,
-};
-
-static const struct key_spec supervisor_keys[] = {
-	INT_KEY(struct cfg_supervisor, restart_backoff_min_ms, 1, INT_MAX),
-	INT_KEY(struct cfg_supervisor, restart_backoff_max_ms, 1, INT_MAX),
-	INT_KEY(struct cfg_supervisor, shutdown_timeout_ms, 1, INT_MAX),
-	END_KEYS,
-};
-
-static const struct key_spec relay_keys[] = {
-	INT_KEY(struct cfg_relay, workers, 0, INT_MAX),
-	INT_KEY(struct cfg_relay, batch_size, 1, INT_MAX),
-	INT_KEY(struct cfg_relay, poll_ms, 1, INT_MAX),
-	LONG_KEY(struct cfg_relay, retention_s, 0),
-	END_KEYS,
-};
-
-static const struct key_spec http_keys[] = {
-	STR_KEY(struct cfg_http, listen, cfg_check_listen),
-	INT_KEY(struct cfg_http, workers, 0, INT_MAX),
-	LIST_KEY(struct cfg_http, tokens, 0, cfg_check_nonempty),
-	PATH_KEY(struct cfg_http, tokens_file),
-	SIZE_KEY(struct cfg_http, max_body_bytes),
-	END_KEYS,
-};
-
-static const struct key_spec log_keys[] = {
-	{ "level", K_LOGLEVEL, 0, 0, 0, 0, cfg_check_log_level, 0 },
-	END_KEYS,
-};
-
-static const struct key_spec domain_common_keys[] = {
-	INT_KEY(struct cfg_domain, workers, 0, INT_MAX),
-	INT_KEY(struct cfg_domain, prefetch, 1, AMQP_SHORT_MAX),
-	INT_KEY(struct cfg_domain, crash_limit, 1, INT_MAX),
-	STR_KEY(struct cfg_domain, database, cfg_check_nonempty),
-	END_KEYS,
-};
-
-static const struct key_spec order_keys[] = {
-	STR_KEY(struct cfg_domain, currency, cfg_check_currency),
-	END_KEYS,
-};
-
-static const struct key_spec payment_keys[] = {
-	LLONG_KEY(struct cfg_domain, decline_over_cents, 0),
-	LIST_KEY(struct cfg_domain, decline_customers, 0, cfg_check_nonempty),
-	INT_KEY(struct cfg_domain, latency_ms, 0, INT_MAX),
-	END_KEYS,
-};
-
-static const struct key_spec webhook_keys[] = {
-	STR_KEY(struct cfg_domain, url, cfg_check_http_url),
-	LIST_KEY(struct cfg_domain, events, 1, cfg_check_event),
-	INT_KEY(struct cfg_domain, timeout_ms, 1, INT_MAX),
-	INT_KEY(struct cfg_domain, breaker_failures, 1, INT_MAX),
-	INT_KEY(struct cfg_domain, breaker_cooldown_ms, 1, INT_MAX),
-	END_KEYS,
-};
-
-static const struct key_spec *const domain_own_keys[DOM_COUNT] = {
-	[DOM_ORDER] = order_keys,
-	[DOM_PAYMENT] = payment_keys,
-	[DOM_WEBHOOK] = webhook_keys,
-};
-
-struct section {
-	const char *name;
-	const struct key_spec *keys;
-	size_t off; /* of its struct inside struct config */
-};
-
-static const struct section sections[] = {
-	{ "broker", broker_keys, offsetof(struct config, broker) },
-	{ "database", database_keys, offsetof(struct config, database) },
-	{ "retry", retry_keys, offsetof(struct config, retry) },
-	{ "supervisor", supervisor_keys, offsetof(struct config, supervisor) },
-	{ "relay", relay_keys, offsetof(struct config, relay) },
-	{ "http", http_keys, offsetof(struct config, http) },
-	{ "log", log_keys, offsetof(struct config, log_level) },
-};
-
-/* ---- reading one value ---- */
-
-/* NAME is NULL for an element of a list, which has no name of its own. */
-static void key_join(char *out, size_t len, const char *prefix, const char *name)
+/* Matches `name` ("domains.order") part by part against the start of table
+ * key `pat` ("domains.*.workers"), where "*" stands for a domain's name.
+ * Returns what is left of pat ("" when name is the key, ".workers" when it
+ * is a group above it), or NULL. */
+static const char *match_prefix(const char *pat, const char *name)
 {
-	snprintf(out, len, "%s%s%s", prefix, *prefix ? "." : "", name != NULL ? name : "[]");
-}
+	while (*name != '\0') {
+		size_t pl = strcspn(pat, "."), nl = strcspn(name, ".");
+		char seg[32];
 
-/* An int or int64 setting within [min, max]; 0, or -1 after recording why. */
-static int get_integer(struct cfg_ctx *c, const config_setting_t *s, const char *key,
-		       long long min, long long max, long long *v_r)
-{
-	long long v;
-	int type = config_setting_type(s);
-
-	if (type == CONFIG_TYPE_INT)
-		v = config_setting_get_int(s);
-	else if (type == CONFIG_TYPE_INT64)
-		v = config_setting_get_int64(s);
-	else {
-		cfg_problem(c, s, key, "expected an integer");
-		return -1;
-	}
-	if (v >= min && v <= max) {
-		*v_r = v;
-		return 0;
-	}
-	/* A bound that is only the C type's limit is not worth quoting as a range. */
-	if (max == INT_MAX || max == LONG_MAX || max == LLONG_MAX)
-		cfg_problem(c, s, key, v < min ? "must be >= %lld" : "must be <= %lld",
-			    v < min ? min : max);
-	else
-		cfg_problem(c, s, key, "must be between %lld and %lld", min, max);
-	return -1;
-}
-
-/* A string setting passing `check`; its value stays libconfig's. */
-static const char *get_string(struct cfg_ctx *c, const config_setting_t *s, const char *key,
-			      cfg_str_check check)
-{
-	const char *v, *why;
-	char buf[256];
-
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		cfg_problem(c, s, key, "expected a string");
-		return NULL;
-	}
-	v = config_setting_get_string(s);
-	why = check != NULL ? check(v, buf, sizeof(buf)) : NULL;
-	if (why != NULL) {
-		cfg_problem(c, s, key, "%s", why);
-		return NULL;
-	}
-	return v;
-}
-
-static int is_list(const config_setting_t *s)
-{
-	return config_setting_is_array(s) || config_setting_is_list(s);
-}
-
-/* An array or list whose items are all of `type` (int and int64 both count
- * as CONFIG_TYPE_INT: libconfig makes a literal with an L suffix int64). */
-static int list_of(const config_setting_t *s, int type)
-{
-	for (int i = 0; i < config_setting_length(s); i++) {
-		int t = config_setting_type(config_setting_get_elem(s, i));
-
-		if (t == CONFIG_TYPE_INT64)
-			t = CONFIG_TYPE_INT;
-		if (t != type)
-			return 0;
-	}
-	return is_list(s);
-}
-
-static int put_string(struct cfg_ctx *c, char **field, const char *v)
-{
-	char *copy = strdup(v);
-
-	if (copy == NULL) {
-		c->oom = 1;
-		return -1;
-	}
-	free(*field);
-	*field = copy;
-	return 0;
-}
-
-static void read_strlist(struct cfg_ctx *c, const struct key_spec *k,
-			 const config_setting_t *s, const char *key, struct str_list *out)
-{
-	struct str_list l = { NULL, 0 };
-	int bad = 0;
-
-	if (!list_of(s, CONFIG_TYPE_STRING)) {
-		cfg_problem(c, s, key, "expected a list of strings");
-		return;
-	}
-	if (config_setting_length(s) < k->min_items) {
-		cfg_problem(c, s, key, "must not be empty");
-		return;
-	}
-	for (int i = 0; i < config_setting_length(s); i++) {
-		const config_setting_t *e = config_setting_get_elem(s, i);
-		char ekey[160];
-		const char *v;
-
-		snprintf(ekey, sizeof(ekey), "%s[%d]", key, i);
-		v = get_string(c, e, ekey, k->check);
-		if (v == NULL)
-			bad = 1;
-		else if (cfg_list_push(&l, v) != 0)
-			c->oom = 1;
-	}
-	if (bad) {
-		cfg_list_clear(&l);
-		return;
-	}
-	cfg_list_clear(out);
-	*out = l;
-}
-
-static void read_intlist(struct cfg_ctx *c, const struct key_spec *k,
-			 const config_setting_t *s, const char *key, char *base)
-{
-	int n = config_setting_length(s), bad = 0;
-	int *v;
-
-	if (!list_of(s, CONFIG_TYPE_INT)) {
-		cfg_problem(c, s, key, "expected a list of integers");
-		return;
-	}
-	if (n < k->min_items) {
-		cfg_problem(c, s, key, "must not be empty");
-		return;
-	}
-	v = calloc((size_t)n, sizeof(*v));
-	if (v == NULL) {
-		c->oom = 1;
-		return;
-	}
-	for (int i = 0; i < n; i++) {
-		char ekey[160];
-		long long x;
-
-		snprintf(ekey, sizeof(ekey), "%s[%d]", key, i);
-		if (get_integer(c, config_setting_get_elem(s, i), ekey, k->min, k->max, &x) != 0)
-			bad = 1;
-		else
-			v[i] = (int)x;
-	}
-	if (bad) {
-		free(v);
-		return;
-	}
-	free(*(int **)(base + k->off));
-	*(int **)(base + k->off) = v;
-	*(int *)(base + k->count_off) = n;
-}
-
-static void read_path(struct cfg_ctx *c, const config_setting_t *s, const char *key,
-		      char **field)
-{
-	const char *v = get_string(c, s, key, cfg_check_nonempty);
-	char *abs;
-
-	if (v == NULL)
-		return;
-	abs = cfg_resolve_path(c, v);
-	if (abs == NULL) {
-		c->oom = 1;
-		return;
-	}
-	free(*field);
-	*field = abs;
-}
-
-static void read_number(struct cfg_ctx *c, const struct key_spec *k,
-			const config_setting_t *s, const char *key, void *field)
-{
-	long long v;
-
-	if (get_integer(c, s, key, k->min, k->max, &v) != 0)
-		return;
-	switch (k->kind) {
-	case K_INT: *(int *)field = (int)v; break;
-	case K_LONG: *(long *)field = (long)v; break;
-	case K_LLONG: *(long long *)field = v; break;
-	case K_SIZE: *(size_t *)field = (size_t)v; break;
-	default: break;
-	}
-}
-
-static void read_key(struct cfg_ctx *c, const struct key_spec *k, const config_setting_t *s,
-		     const char *key, char *base)
-{
-	void *field = base + k->off;
-	const char *v;
-
-	switch (k->kind) {
-	case K_INT:
-	case K_LONG:
-	case K_LLONG:
-	case K_SIZE:
-		read_number(c, k, s, key, field);
-		break;
-	case K_STR:
-		if ((v = get_string(c, s, key, k->check)) != NULL)
-			put_string(c, field, v);
-		break;
-	case K_PATH:
-		read_path(c, s, key, field);
-		break;
-	case K_URL:
-		if ((v = get_string(c, s, key, k->check)) != NULL) {
-			cfg_list_clear(field);
-			if (cfg_list_push(field, v) != 0)
-				c->oom = 1;
+		if (pl == 1 && *pat == '*') {
+			if (nl >= sizeof(seg))
+				return NULL;
+			snprintf(seg, sizeof(seg), "%.*s", (int)nl, name);
+			if (domain_lookup(seg) < 0)
+				return NULL;
+		} else if (pl != nl || strncmp(pat, name, nl) != 0) {
+			return NULL;
 		}
-		break;
-	case K_STRLIST:
-		read_strlist(c, k, s, key, field);
-		break;
-	case K_INTLIST:
-		read_intlist(c, k, s, key, base);
-		break;
-	case K_LOGLEVEL:
-		if ((v = get_string(c, s, key, k->check)) != NULL)
-			*(int *)field = log_level_parse(v);
-		break;
+		pat += pl;
+		name += nl;
+		if (*name == '.') {
+			if (*pat != '.')
+				return NULL;
+			pat++;
+			name++;
+		}
 	}
+	return pat;
+}
+
+/* The domain a "domains.NAME..." key path names; -1 when none. */
+static int domain_of(const char *path)
+{
+	char seg[32];
+
+	if (strncmp(path, "domains.", 8) != 0)
+		return -1;
+	snprintf(seg, sizeof(seg), "%.*s", (int)strcspn(path + 8, "."), path + 8);
+	return domain_lookup(seg);
+}
+
+/* The section of a key: its first part. */
+static void section_of(const struct cfg_key *k, char *out, size_t len)
+{
+	snprintf(out, len, "%.*s", (int)strcspn(k->key, "."), k->key);
 }
 
 /* ---- walking the file ---- */
 
-static const struct key_spec *find_key(const struct key_spec *keys, const char *name)
-{
-	for (; keys != NULL && keys->name != NULL; keys++)
-		if (strcmp(keys->name, name) == 0)
-			return keys;
-	return NULL;
-}
+#define NEAR_MAX 64
 
-/* Reads every member of group `g` into `base`, looking each name up in `keys`
- * and then `more`; a name in neither is an unknown key. */
-static void walk_group(struct cfg_ctx *c, const config_setting_t *g, const char *prefix,
-		       const struct key_spec *keys, const struct key_spec *more, char *base)
+/* The names the table allows right under `prefix` ("" for the top). */
+static int names_under(const char *prefix, char names[][40], int max)
 {
-	for (int i = 0; i < config_setting_length(g); i++) {
-		const config_setting_t *s = config_setting_get_elem(g, i);
-		const char *name = config_setting_name(s);
-		const struct key_spec *k = find_key(keys, name);
-		char key[128];
+	int n = 0;
 
-		if (k == NULL)
-			k = find_key(more, name);
-		key_join(key, sizeof(key), prefix, name);
-		if (k == NULL)
-			cfg_problem(c, s, key, "unknown key");
-		else
-			read_key(c, k, s, key, base);
+	for (int i = 0; i < cfg_nkeys && n < max; i++) {
+		const char *rest = *prefix ? match_prefix(cfg_keys[i].key, prefix) : cfg_keys[i].key;
+		size_t len;
+		int dup = 0;
+
+		if (rest == NULL || (*prefix && *rest++ != '.'))
+			continue;
+		len = strcspn(rest, ".");
+		if (len == 1 && *rest == '*') {
+			for (int d = 0; d < DOM_COUNT && n < max; d++)
+				snprintf(names[n++], 40, "%s", domain_name((enum domain_id)d));
+			continue;
+		}
+		for (int j = 0; j < n; j++)
+			dup |= strlen(names[j]) == len && strncmp(names[j], rest, len) == 0;
+		if (!dup)
+			snprintf(names[n++], 40, "%.*s", (int)len, rest);
 	}
+	return n;
 }
 
-static void walk_domains(struct cfg_ctx *c, const config_setting_t *g)
+static void unknown_key(struct cfg_ctx *c, const config_setting_t *s, const char *key,
+			const char *prefix, const char *name)
+{
+	char names[NEAR_MAX][40];
+	const char *list[NEAR_MAX], *near;
+	int n = names_under(prefix, names, NEAR_MAX);
+
+	for (int i = 0; i < n; i++)
+		list[i] = names[i];
+	near = cfg_nearest(name, list, n);
+	if (near != NULL)
+		cfg_problem(c, s, key, "unknown key; did you mean %s?", near);
+	else
+		cfg_problem(c, s, key, "unknown key");
+}
+
+static void read_member(struct cfg_ctx *c, const struct cfg_key *k, const config_setting_t *s,
+			const char *key)
+{
+	const config_setting_t *g = config_setting_parent(s);
+
+	/* A pair of which one may be set, as url and urls: refused on the second. */
+	if (!(k->flags & CFG_REQUIRED) && k->other != NULL &&
+	    config_setting_get_member(g, k->other) != NULL) {
+		cfg_problem(c, s, key, "both %s and %s are set; keep one", k->other,
+			    cfg_key_leaf(k));
+		return;
+	}
+	k->type->read(c, k, s, key, cfg_key_base(k, c->cfg, domain_of(key)));
+}
+
+/* Reads every member of group `g`, whose path is `prefix` ("" for the top),
+ * in the order of the file. */
+static void walk(struct cfg_ctx *c, const config_setting_t *g, const char *prefix)
 {
 	for (int i = 0; i < config_setting_length(g); i++) {
 		const config_setting_t *s = config_setting_get_elem(g, i);
 		const char *name = config_setting_name(s);
-		int id = domain_lookup(name);
+		const struct cfg_key *k = NULL;
+		int group = 0;
 		char key[128];
 
-		key_join(key, sizeof(key), "domains", name);
-		if (id < 0)
-			cfg_problem(c, s, key, "unknown key");
+		snprintf(key, sizeof(key), "%s%s%s", prefix, *prefix ? "." : "", name);
+		for (int j = 0; j < cfg_nkeys && k == NULL; j++) {
+			const char *rest = match_prefix(cfg_keys[j].key, key);
+
+			if (rest != NULL && *rest == '\0')
+				k = &cfg_keys[j];
+			else if (rest != NULL)
+				group = 1;
+		}
+		if (k != NULL)
+			read_member(c, k, s, key);
+		else if (!group)
+			unknown_key(c, s, key, prefix, name);
 		else if (!config_setting_is_group(s))
 			cfg_problem(c, s, key, "expected a group");
 		else
-			walk_group(c, s, key, domain_common_keys, domain_own_keys[id],
-				   (char *)&c->cfg->domains[id]);
+			walk(c, s, key);
 	}
 }
 
-static void walk_root(struct cfg_ctx *c)
+/* ---- what the table asks once the file is read ---- */
+
+/* The file's last line, where a missing section is reported: it is where
+ * the reader gave up looking for it. */
+static unsigned last_line(const char *path)
 {
-	const config_setting_t *root = config_root_setting(&c->lc);
+	FILE *f = fopen(path, "re");
+	unsigned lines = 0;
+	int ch, prev = '\n';
 
-	for (int i = 0; i < config_setting_length(root); i++) {
-		const config_setting_t *s = config_setting_get_elem(root, i);
-		const char *name = config_setting_name(s);
-		const struct section *sec = NULL;
+	if (f == NULL)
+		return 1;
+	while ((ch = getc(f)) != EOF) {
+		lines += ch == '\n';
+		prev = ch;
+	}
+	fclose(f);
+	lines += prev != '\n';
+	return lines > 0 ? lines : 1;
+}
 
-		for (size_t j = 0; j < sizeof(sections) / sizeof(sections[0]); j++)
-			if (strcmp(sections[j].name, name) == 0)
-				sec = &sections[j];
-		if (sec == NULL && strcmp(name, "domains") != 0)
-			cfg_problem(c, s, name, "unknown key");
-		else if (!config_setting_is_group(s))
-			cfg_problem(c, s, name, "expected a group");
-		else if (sec == NULL)
-			walk_domains(c, s);
-		else
-			walk_group(c, s, name, sec->keys, NULL, (char *)c->cfg + sec->off);
+/* "broker.url or broker.urls, database.user": what section `sec` requires. */
+static void needs_of(const char *sec, char *out, size_t len)
+{
+	size_t at = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < cfg_nkeys && at < len; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+		char ks[32];
+
+		section_of(k, ks, sizeof(ks));
+		if (!(k->flags & CFG_REQUIRED) || strcmp(ks, sec) != 0)
+			continue;
+		at += (size_t)snprintf(out + at, len - at, "%s%s", at > 0 ? ", " : "", k->key);
+		if (k->other != NULL && at < len)
+			at += (size_t)snprintf(out + at, len - at, " or %s.%s", sec, k->other);
+	}
+}
+
+static void check_required(struct cfg_ctx *c)
+{
+	for (int i = 0; i < cfg_nkeys; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+		const config_setting_t *g;
+		char sec[32], needs[256];
+		int first = 1;
+
+		if (!(k->flags & CFG_REQUIRED))
+			continue;
+		section_of(k, sec, sizeof(sec));
+		g = config_lookup(&c->lc, sec);
+		if (g != NULL && !config_setting_is_group(g))
+			continue; /* already "expected a group" */
+		if (g != NULL) {
+			if (config_setting_get_member(g, cfg_key_leaf(k)) == NULL &&
+			    (k->other == NULL || config_setting_get_member(g, k->other) == NULL))
+				cfg_problem(c, g, k->key, "missing required key");
+			continue;
+		}
+		for (int j = 0; j < i; j++)
+			first &= !(cfg_keys[j].flags & CFG_REQUIRED) ||
+				 strncmp(cfg_keys[j].key, k->key, strlen(sec) + 1) != 0;
+		if (!first)
+			continue;
+		needs_of(sec, needs, sizeof(needs));
+		cfg_problem_line(c, last_line(c->path), sec, "missing section (%s %s required)",
+				 needs, strchr(needs, ',') != NULL ? "are" : "is");
+	}
+}
+
+/* Runs each key's `after` hook, once per domain for a "domains." key. */
+static void run_hooks(struct cfg_ctx *c)
+{
+	for (int i = 0; i < cfg_nkeys && !c->oom; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+		int kd = cfg_key_domain(k);
+		char key[128];
+
+		if (k->after == NULL)
+			continue;
+		if (kd == -2) {
+			k->after(c, k, config_lookup(&c->lc, k->key), k->key, (char *)c->cfg);
+			continue;
+		}
+		for (int d = kd < 0 ? 0 : kd; d < (kd < 0 ? DOM_COUNT : kd + 1); d++) {
+			snprintf(key, sizeof(key), "domains.%s.%s", domain_name((enum domain_id)d),
+				 cfg_key_leaf(k));
+			k->after(c, k, config_lookup(&c->lc, key), key, cfg_key_base(k, c->cfg, d));
+		}
 	}
 }
 
 /* ---- defaults ---- */
 
-static int set_defaults(struct config *cfg)
+/* Each default is libconfig text read through its key's own type and checks,
+ * so a default can never be a value the file could not hold. */
+static void set_defaults(struct cfg_ctx *c)
 {
-	static const int delays[] = { 1000, 10000, 60000, 300000 };
-	static const char *const events[] = { "order.created", "order.confirmed",
-					      "order.cancelled" };
-	struct cfg_domain *wh = &cfg->domains[DOM_WEBHOOK];
-	int rc = 0;
+	for (int i = 0; i < cfg_nkeys && !c->oom; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+		int kd = cfg_key_domain(k);
+		config_t lc;
+		char text[256];
 
-	cfg->broker.heartbeat_s = 10;
-	cfg->broker.delivery_limit = 20;
-	cfg->broker.prefetch = 16;
-	cfg->broker.max_message_bytes = 262144;
-	cfg->database.port = 3306;
-	cfg->database.inbox_retention_s = 2592000;
-	cfg->retry.max_attempts = 10;
-	cfg->supervisor.restart_backoff_min_ms = 1000;
-	cfg->supervisor.restart_backoff_max_ms = 60000;
-	cfg->supervisor.shutdown_timeout_ms = 30000;
-	cfg->relay = (struct cfg_relay){ .workers = 1, .batch_size = 100, .poll_ms = 200,
-					 .retention_s = 86400 };
-	cfg->http.workers = 1;
-	cfg->http.max_body_bytes = 65536;
-	cfg->log_level = LOG_LVL_INFO;
-	for (int i = 0; i < DOM_COUNT; i++) {
-		cfg->domains[i].workers = 1;
-		cfg->domains[i].crash_limit = 3;
-		/* prefetch stays 0 until the file is read: it then takes broker.prefetch. */
+		if (k->def == NULL)
+			continue;
+		config_init(&lc);
+		snprintf(text, sizeof(text), "v = %s;", k->def);
+		if (!config_read_string(&lc, text))
+			cfg_problem(c, NULL, k->key, "bad default in the key table: %s", k->def);
+		else if (kd == -2)
+			k->type->read(c, k, config_lookup(&lc, "v"), k->key, (char *)c->cfg);
+		else
+			for (int d = kd < 0 ? 0 : kd; d < (kd < 0 ? DOM_COUNT : kd + 1); d++)
+				k->type->read(c, k, config_lookup(&lc, "v"), k->key,
+					      cfg_key_base(k, c->cfg, d));
+		config_destroy(&lc);
 	}
-	wh->timeout_ms = 5000;
-	wh->breaker_failures = 5;
-	wh->breaker_cooldown_ms = 30000;
-	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
-		rc |= cfg_list_push(&wh->events, events[i]);
-	cfg->retry.delays_ms = malloc(sizeof(delays));
-	if (cfg->retry.delays_ms != NULL) {
-		memcpy(cfg->retry.delays_ms, delays, sizeof(delays));
-		cfg->retry.delay_count = (int)(sizeof(delays) / sizeof(delays[0]));
-	}
-	cfg->broker.queue_type = strdup("quorum");
-	cfg->database.name = strdup("orderflow");
-	cfg->http.listen = strdup("127.0.0.1:8080");
-	cfg->domains[DOM_ORDER].currency = strdup("EUR");
-	wh->url = strdup("");
-	if (rc != 0 || cfg->retry.delays_ms == NULL || cfg->broker.queue_type == NULL ||
-	    cfg->database.name == NULL || cfg->http.listen == NULL ||
-	    cfg->domains[DOM_ORDER].currency == NULL || wh->url == NULL)
-		return -1;
-	return 0;
-}
-
-/* Defaults that depend on other keys, once the whole file is read. */
-static int set_derived(struct config *cfg)
-{
-	for (int i = 0; i < DOM_COUNT; i++)
-		if (cfg->domains[i].prefetch == 0)
-			cfg->domains[i].prefetch = cfg->broker.prefetch;
-	/* A socket means a local server: no host unless one was written. */
-	if (cfg->database.host == NULL && cfg->database.socket == NULL) {
-		cfg->database.host = strdup("127.0.0.1");
-		if (cfg->database.host == NULL)
-			return -1;
-	}
-	return 0;
 }
 
 /* ---- loading ---- */
@@ -575,29 +318,17 @@ void config_free(struct config *cfg)
 {
 	if (cfg == NULL)
 		return;
-	free(cfg->path);
-	cfg_list_clear(&cfg->broker.urls);
-	free(cfg->broker.queue_type);
-	free(cfg->broker.ca_file);
-	free(cfg->database.host);
-	free(cfg->database.socket);
-	free(cfg->database.user);
-	free(cfg->database.password);
-	free(cfg->database.password_file);
-	free(cfg->database.name);
-	free(cfg->retry.delays_ms);
-	for (int i = 0; i < DOM_COUNT; i++) {
-		struct cfg_domain *d = &cfg->domains[i];
+	for (int i = 0; i < cfg_nkeys; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+		int kd = cfg_key_domain(k);
 
-		free(d->database);
-		free(d->currency);
-		cfg_list_clear(&d->decline_customers);
-		free(d->url);
-		cfg_list_clear(&d->events);
+		if (kd == -2)
+			k->type->release(k, (char *)cfg);
+		else
+			for (int d = kd < 0 ? 0 : kd; d < (kd < 0 ? DOM_COUNT : kd + 1); d++)
+				k->type->release(k, cfg_key_base(k, cfg, d));
 	}
-	free(cfg->http.listen);
-	cfg_list_clear(&cfg->http.tokens);
-	free(cfg->http.tokens_file);
+	free(cfg->path);
 	free(cfg);
 }
 
@@ -670,11 +401,10 @@ static int parse_and_check(struct cfg_ctx *c, char **errors_r)
 		*errors_r = parse_error(c);
 		return -1;
 	}
-	walk_root(c);
+	walk(c, config_root_setting(&c->lc), "");
 	if (!c->oom)
-		cfg_check_cross(c);
-	if (!c->oom && set_derived(c->cfg) != 0)
-		c->oom = 1;
+		check_required(c);
+	run_hooks(c);
 	if (c->oom) {
 		*errors_r = error_line("%s: %s\n", c->path, "out of memory");
 		return -1;
@@ -696,9 +426,15 @@ int config_load(const char *path, struct config **cfg_r, char **errors_r)
 	config_init(&c.lc);
 	c.cfg = calloc(1, sizeof(*c.cfg));
 	c.dir = folder_of(path);
-	if (c.cfg == NULL || c.dir == NULL || set_defaults(c.cfg) != 0 ||
-	    (c.cfg->path = strdup(path)) == NULL) {
+	if (c.cfg != NULL && c.dir != NULL)
+		set_defaults(&c);
+	if (c.cfg == NULL || c.dir == NULL || c.oom || (c.cfg->path = strdup(path)) == NULL) {
 		errors = error_line("%s: %s\n", path, "out of memory");
+		goto cleanup;
+	}
+	if (c.nproblems > 0) {
+		/* A default its own key refuses: a bug of the table, told as such. */
+		errors = cfg_problems_take(&c);
 		goto cleanup;
 	}
 	if (parse_and_check(&c, &errors) != 0)

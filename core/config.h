@@ -18,6 +18,7 @@
 #define ORDERFLOW_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 enum domain_id {
 	DOM_ORDER,
@@ -129,13 +130,38 @@ struct config {
  * -1 and *errors_r, a malloc'd string of one or more newline-terminated lines
  * "FILE:LINE: KEY: reason", sorted by line (or "FILE: reason" when the file
  * cannot be opened or parsed as a whole: "FILE:LINE: syntax error: ..." for
- * the latter; or "FILE: KEY: reason" when a required key's whole section is
- * missing, which has no line); the caller frees it. A warning that is not an
- * error (a file holding a password readable by others) goes to log_warn. */
+ * the latter; a whole section that is missing is reported at the file's last
+ * line as "FILE:LINE: SECTION: missing section (KEY is required)"); the
+ * caller frees it. A warning that is not an error (a file holding a password
+ * readable by anyone, a placeholder secret such as "change-me") goes to
+ * log_warn as "FILE:LINE: KEY: reason". */
 int config_load(const char *path, struct config **cfg_r, char **errors_r);
 void config_free(struct config *cfg);
 
 /* The database name a domain uses (its own, or database.name). */
 const char *config_domain_db(const struct config *cfg, enum domain_id dom);
+
+/* The processes that read a configuration (see core/config_keys.c). */
+enum config_role {
+	CONFIG_ROLE_SUPERVISOR,
+	CONFIG_ROLE_DOMAIN,
+	CONFIG_ROLE_RELAY,
+	CONFIG_ROLE_HTTP,
+	CONFIG_ROLE_CTL,
+};
+
+/* The text of every setting a child of `role` reads (of domain `dom` for
+ * CONFIG_ROLE_DOMAIN), computed from the key table: two configurations give
+ * the same text exactly when such a child would behave the same under both.
+ * malloc'd; NULL when memory ran out. */
+char *config_fingerprint(const struct config *cfg, enum config_role role, enum domain_id dom);
+
+/* Prints the key table, one key a line, tab-separated:
+ *   key  type  default  range  roles
+ * after a header line starting with '#'. A key under "domains.*." exists in
+ * every domain; roles is a comma-separated list of supervisor, domain:*
+ * (every domain worker), domain:NAME, domain:self (the worker of the domain
+ * the key is under), relay, http, ctl. 0, or -1 when writing failed. */
+int config_dump_keys(FILE *out);
 
 #endif

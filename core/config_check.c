@@ -12,27 +12,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/config_keys.h"
 #include "core/log.h"
 
 /* ---- the problem list ---- */
 
-void cfg_problem(struct cfg_ctx *c, const config_setting_t *where, const char *key,
-		 const char *fmt, ...)
+static void add_problem(struct cfg_ctx *c, const char *file, unsigned line, const char *key,
+			const char *fmt, va_list ap)
 {
-	const char *file = where != NULL ? config_setting_source_file(where) : NULL;
-	/* The root has no line: a key missing from the top means its whole
-	 * section is missing, and "FILE:0:" would point nowhere. */
-	unsigned line = where != NULL && config_setting_parent(where) != NULL ?
-			config_setting_source_line(where) : 0;
 	char *reason = NULL, *text = NULL;
-	va_list ap;
 	int n;
 
-	if (file == NULL)
-		file = c->path;
-	va_start(ap, fmt);
 	n = vasprintf(&reason, fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		goto oom;
 	n = line > 0 ? asprintf(&text, "%s:%u: %s: %s", file, line, key, reason) :
@@ -56,6 +47,29 @@ void cfg_problem(struct cfg_ctx *c, const config_setting_t *where, const char *k
 	return;
 oom:
 	c->oom = 1;
+}
+
+void cfg_problem(struct cfg_ctx *c, const config_setting_t *where, const char *key,
+		 const char *fmt, ...)
+{
+	const char *file = where != NULL ? config_setting_source_file(where) : NULL;
+	/* The root has no line of its own. */
+	unsigned line = where != NULL && config_setting_parent(where) != NULL ?
+			config_setting_source_line(where) : 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_problem(c, file != NULL ? file : c->path, line, key, fmt, ap);
+	va_end(ap);
+}
+
+void cfg_problem_line(struct cfg_ctx *c, unsigned line, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_problem(c, c->path, line, key, fmt, ap);
+	va_end(ap);
 }
 
 static int problem_cmp(const void *a, const void *b)
@@ -108,20 +122,55 @@ const char *cfg_check_nonempty(const char *v, char *buf, size_t len)
 	return *v == '\0' ? "must not be empty" : NULL;
 }
 
+/* The port of a URL's authority, if it has one, must be 1..65535: rabbitmq-c
+ * and libcurl would otherwise fail only when a worker connects. */
+static const char *check_url_port(const char *v, char *buf, size_t len)
+{
+	const char *auth = strstr(v, "://") + 3;
+	size_t alen = strcspn(auth, "/?#");
+	const char *at = memrchr(auth, '@', alen);
+	const char *host = at != NULL ? at + 1 : auth, *end = auth + alen;
+	const char *colon, *p;
+	long port = 0;
+
+	if (*host == '[') {
+		const char *close = memchr(host, ']', (size_t)(end - host));
+
+		colon = close != NULL && close + 1 < end && close[1] == ':' ? close + 1 : NULL;
+	} else {
+		colon = memchr(host, ':', (size_t)(end - host));
+	}
+	if (colon == NULL)
+		return NULL;
+	for (p = colon + 1; p < end && isdigit((unsigned char)*p) && port <= 65535; p++)
+		port = port * 10 + (*p - '0');
+	if (colon + 1 == end)
+		return "the port after ':' is empty";
+	if (p == colon + 1 || (p < end && !isdigit((unsigned char)*p))) {
+		snprintf(buf, len, "port \"%.*s\" is not a number", (int)(end - colon - 1),
+			 colon + 1);
+		return buf;
+	}
+	if (port >= 1 && port <= 65535)
+		return NULL;
+	snprintf(buf, len, "port %.*s is out of range (1..65535)", (int)(end - colon - 1), colon + 1);
+	return buf;
+}
+
 const char *cfg_check_amqp_url(const char *v, char *buf, size_t len)
 {
-	(void)buf, (void)len;
 	if (strncmp(v, "amqp://", 7) == 0 || strncmp(v, "amqps://", 8) == 0)
-		return NULL;
+		return check_url_port(v, buf, len);
 	return "must start with amqp:// or amqps://";
 }
 
 const char *cfg_check_http_url(const char *v, char *buf, size_t len)
 {
-	(void)buf, (void)len;
 	/* Empty is allowed: the webhook then acknowledges without sending. */
-	if (*v == '\0' || strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0)
+	if (*v == '\0')
 		return NULL;
+	if (strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0)
+		return check_url_port(v, buf, len);
 	return "must be empty or start with http:// or https://";
 }
 
@@ -321,106 +370,148 @@ static int take_token(void *arg, const char *line)
 	return cfg_list_push(arg, line);
 }
 
-static void check_password_file(struct cfg_ctx *c, const config_setting_t *s)
+/* ---- the hooks of the key table ---- */
+
+/* Workers open it only when they connect: find out now, not at 3 am. */
+CFG_HOOK(cfg_after_ca_file)
 {
-	struct cfg_database *db = &c->cfg->database;
-	int err;
-
-	err = read_lines(db->password_file, 1, 0, take_password, &db->password);
-	if (err == ENOMEM)
-		c->oom = 1;
-	else if (err != 0)
-		cannot_read(c, s, "database.password_file", db->password_file, err);
-	else if (db->password == NULL || db->password[0] == '\0')
-		cfg_problem(c, s, "database.password_file", "the file is empty");
-}
-
-static void check_database(struct cfg_ctx *c)
-{
-	const config_setting_t *g = section(c, "database");
-	const config_setting_t *pw = member(g, "password");
-	const config_setting_t *pwf = member(g, "password_file");
-	const config_setting_t *ret = member(g, "inbox_retention_s");
-	long long need = cfg_redelivery_window_s(&c->cfg->retry);
-
-	if (g != NULL && !config_setting_is_group(g))
-		return;
-	if (member(g, "user") == NULL)
-		cfg_problem(c, g, "database.user", "missing required key");
-	if (pw != NULL && pwf != NULL)
-		cfg_problem(c, pwf, "database.password_file",
-			    "both password and password_file are set; keep one");
-	else if (pwf != NULL && c->cfg->database.password_file != NULL)
-		check_password_file(c, pwf);
-	if (c->cfg->database.inbox_retention_s < need)
-		cfg_problem(c, ret != NULL ? ret : g, "database.inbox_retention_s",
-			    "must be at least %lld (retries can bring a message back for %lld s, "
-			    "and a parked one may be replayed for %d s)",
-			    need, need - CONFIG_PARKED_REPLAY_WINDOW_S,
-			    CONFIG_PARKED_REPLAY_WINDOW_S);
-}
-
-static void check_broker(struct cfg_ctx *c)
-{
-	const config_setting_t *g = section(c, "broker");
-	const config_setting_t *url = member(g, "url"), *urls = member(g, "urls");
-	const config_setting_t *ca = member(g, "ca_file");
+	const char *path = *(char **)(base + k->off);
 	FILE *f;
 
-	if (g != NULL && !config_setting_is_group(g))
+	if (s == NULL || path == NULL)
 		return;
-	if (url != NULL && urls != NULL)
-		cfg_problem(c, urls, "broker.urls", "both url and urls are set; keep one");
-	else if (url == NULL && urls == NULL)
-		cfg_problem(c, g, "broker.url", "missing required key");
-	/* Workers open it only when they connect: find out now, not at 3 am. */
-	if (ca != NULL && c->cfg->broker.ca_file != NULL) {
-		f = fopen(c->cfg->broker.ca_file, "re");
-		if (f == NULL)
-			cannot_read(c, ca, "broker.ca_file", c->cfg->broker.ca_file, errno);
-		else
-			fclose(f);
-	}
+	f = fopen(path, "re");
+	if (f == NULL)
+		cannot_read(c, s, key, path, errno);
+	else
+		fclose(f);
 }
 
-static void check_http(struct cfg_ctx *c)
+/* A socket means a local server: no host unless one was written. */
+CFG_HOOK(cfg_after_db_host)
 {
-	const config_setting_t *tf = member(section(c, "http"), "tokens_file");
-	struct cfg_http *h = &c->cfg->http;
-	int before = h->tokens.count, err;
+	char **host = (char **)(base + k->off);
 
-	if (tf == NULL || h->tokens_file == NULL)
+	(void)s, (void)key;
+	if (*host != NULL || c->cfg->database.socket != NULL)
 		return;
-	err = read_lines(h->tokens_file, 0, 1, take_token, &h->tokens);
+	*host = strdup("127.0.0.1");
+	if (*host == NULL)
+		c->oom = 1;
+}
+
+/* The first line is the password; the load holds it from then on. */
+CFG_HOOK(cfg_after_password_file)
+{
+	const char *path = *(char **)(base + k->off);
+	char **pw = &c->cfg->database.password;
+	int err;
+
+	if (s == NULL || path == NULL)
+		return;
+	err = read_lines(path, 1, 0, take_password, pw);
 	if (err == ENOMEM)
 		c->oom = 1;
 	else if (err != 0)
-		cannot_read(c, tf, "http.tokens_file", h->tokens_file, err);
-	else if (h->tokens.count == before)
-		cfg_problem(c, tf, "http.tokens_file", "holds no tokens");
+		cannot_read(c, s, key, path, err);
+	else if (*pw == NULL || (*pw)[0] == '\0')
+		cfg_problem(c, s, key, "the file is empty");
+	else
+		cfg_warn_placeholder(c, s, key, *pw, 0);
 }
 
-static void check_supervisor(struct cfg_ctx *c)
+/* Read once every key is: the tokens of the file add to http.tokens,
+ * wherever the two keys stand in the group. */
+CFG_HOOK(cfg_after_tokens_file)
 {
-	const config_setting_t *g = section(c, "supervisor");
-	const config_setting_t *min = member(g, "restart_backoff_min_ms");
-	const struct cfg_supervisor *s = &c->cfg->supervisor;
+	const char *path = *(char **)(base + k->off);
+	struct str_list *t = &c->cfg->http.tokens;
+	int before = t->count, err;
 
-	if (s->restart_backoff_min_ms <= s->restart_backoff_max_ms)
+	if (s == NULL || path == NULL)
 		return;
-	cfg_problem(c, min != NULL ? min : member(g, "restart_backoff_max_ms"),
-		    min != NULL ? "supervisor.restart_backoff_min_ms" :
-				  "supervisor.restart_backoff_max_ms",
-		    "restart_backoff_min_ms (%d) is greater than restart_backoff_max_ms (%d)",
-		    s->restart_backoff_min_ms, s->restart_backoff_max_ms);
+	err = read_lines(path, 0, 1, take_token, t);
+	if (err == ENOMEM)
+		c->oom = 1;
+	else if (err != 0)
+		cannot_read(c, s, key, path, err);
+	else if (t->count == before)
+		cfg_problem(c, s, key, "holds no tokens");
+	for (int i = before; err == 0 && i < t->count; i++)
+		cfg_warn_placeholder(c, s, key, t->items[i], 0);
 }
 
-void cfg_check_cross(struct cfg_ctx *c)
+CFG_HOOK(cfg_after_domain_prefetch)
 {
-	check_broker(c);
-	check_database(c);
-	check_supervisor(c);
-	check_http(c);
+	int *prefetch = (int *)(base + k->off);
+
+	(void)s, (void)key;
+	if (*prefetch == 0)
+		*prefetch = c->cfg->broker.prefetch;
+}
+
+CFG_HOOK(cfg_after_inbox_retention)
+{
+	long long need = cfg_redelivery_window_s(&c->cfg->retry);
+
+	if (*(long *)(base + k->off) >= need)
+		return;
+	cfg_problem(c, s != NULL ? s : section(c, "database"), key,
+		    "must be at least %lld (retries can bring a message back for %lld s, "
+		    "and a parked one may be replayed for %d s)",
+		    need, need - CONFIG_PARKED_REPLAY_WINDOW_S, CONFIG_PARKED_REPLAY_WINDOW_S);
+}
+
+/* On the min key, or the max one when only that was written. */
+CFG_HOOK(cfg_after_backoff)
+{
+	const struct cfg_supervisor *sv = &c->cfg->supervisor;
+	const config_setting_t *max = member(section(c, "supervisor"), "restart_backoff_max_ms");
+
+	(void)k, (void)base;
+	if (sv->restart_backoff_min_ms <= sv->restart_backoff_max_ms)
+		return;
+	cfg_problem(c, s != NULL ? s : max,
+		    s != NULL ? key : "supervisor.restart_backoff_max_ms",
+		    "restart_backoff_min_ms (%d) is greater than restart_backoff_max_ms (%d)",
+		    sv->restart_backoff_min_ms, sv->restart_backoff_max_ms);
+}
+
+/* ---- warnings ---- */
+
+/* The example config's placeholders: "change-me", "change-me-token". */
+#define PLACEHOLDER "change-me"
+
+/* The password of a URL, "user:PASSWORD@host", into buf; "" when none. */
+static const char *url_password(const char *v, char *buf, size_t len)
+{
+	const char *auth = strstr(v, "://"), *at, *colon;
+	size_t alen;
+
+	if (auth == NULL)
+		return "";
+	auth += 3;
+	alen = strcspn(auth, "/?#");
+	at = memrchr(auth, '@', alen);
+	colon = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	if (colon == NULL)
+		return "";
+	snprintf(buf, len, "%.*s", (int)(at - colon - 1), colon + 1);
+	return buf;
+}
+
+void cfg_warn_placeholder(const struct cfg_ctx *c, const config_setting_t *s,
+			  const char *key, const char *v, int is_url)
+{
+	const char *file = config_setting_source_file(s);
+	char buf[256];
+
+	if (is_url)
+		v = url_password(v, buf, sizeof(buf));
+	if (strstr(v, PLACEHOLDER) == NULL)
+		return;
+	log_warn("%s:%u: %s: a placeholder secret (\"%s\"); replace it before going live",
+		 file != NULL ? file : c->path, config_setting_source_line(s), key, PLACEHOLDER);
 }
 
 /*
@@ -455,8 +546,64 @@ void cfg_warn_mode(const struct cfg_ctx *c)
 
 	if ((v == NULL || *v == '\0') && (tok == NULL || config_setting_length(tok) == 0))
 		return;
-	if (stat(c->path, &st) != 0 || (st.st_mode & 044) == 0)
+	/* 0640 root:orderflow is how the package installs it: the service reads
+	 * it through its group. Only a file anyone can read gives secrets away. */
+	if (stat(c->path, &st) != 0 || (st.st_mode & S_IROTH) == 0)
 		return;
 	log_warn("%s: holds a password and is readable by others (mode %04o); chmod 600 it",
 		 c->path, (unsigned)(st.st_mode & 07777));
+}
+
+/* ---- suggestions ---- */
+
+/* Optimal string alignment distance: edits plus swaps of neighbours, the
+ * usual typos. Names are short: longer ones are not worth suggesting for. */
+static int edit_distance(const char *a, const char *b)
+{
+	enum { N = 64 };
+	int d[N + 1][N + 1];
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la > N || lb > N)
+		return N;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			int cost = a[i - 1] != b[j - 1], v = d[i - 1][j - 1] + cost;
+
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[la][lb];
+}
+
+const char *cfg_nearest(const char *name, const char *const *candidates, int n)
+{
+	size_t len = strlen(name);
+	/* A third of the name, at most 3: "heartbeat" finds heartbeat_s, "colour"
+	 * finds nothing; a name that only lacks its unit ("timeout" for
+	 * timeout_ms) may be 3 away. */
+	int limit = len < 3 ? 0 : len / 3 > 3 ? 3 : (int)(len / 3);
+	const char *best = NULL;
+	int best_d = 4;
+
+	for (int i = 0; i < n; i++) {
+		int d = edit_distance(name, candidates[i]);
+		int lim = len >= 4 && strncmp(candidates[i], name, len) == 0 ? 3 : limit;
+
+		if (d <= lim && d < best_d) {
+			best = candidates[i];
+			best_d = d;
+		}
+	}
+	return best;
 }

@@ -5,8 +5,10 @@
  * line "FILE:LINE: KEY: reason", sorted by line once the whole file has been
  * seen, so every problem is reported and none hides another), the checks of
  * single string values, the reading of the files a config points at
- * (password_file, tokens_file, ca_file), and the rules that tie several keys
- * together (url/urls, password/password_file, backoff, inbox retention).
+ * (password_file, tokens_file, ca_file), the rules that tie several keys
+ * together (backoff, inbox retention), derived defaults, and the warnings
+ * (a secret readable by anyone, a placeholder secret). The key table
+ * (config_keys.c) names the hooks below in its rows.
  *
  * Nothing here is part of the public contract: other modules use core/config.h.
  */
@@ -43,6 +45,9 @@ void cfg_problem(struct cfg_ctx *c, const config_setting_t *where, const char *k
 /* The problems as one malloc'd string of newline-terminated lines, sorted by
  * line; NULL when memory ran out. Empties the list. */
 char *cfg_problems_take(struct cfg_ctx *c);
+/* The same at an explicit line of the config file (a missing section). */
+void cfg_problem_line(struct cfg_ctx *c, unsigned line, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 void cfg_problems_free(struct cfg_ctx *c);
 
 /* A check of one string value: NULL when fine, else the reason, written into
@@ -62,12 +67,31 @@ const char *cfg_check_log_level(const char *v, char *buf, size_t len);
  * the config file's folder. malloc'd; NULL when memory ran out. */
 char *cfg_resolve_path(const struct cfg_ctx *c, const char *v);
 
-/* The rules across keys and the files the config names; run after every key
- * has been read. */
-void cfg_check_cross(struct cfg_ctx *c);
+/* Hooks of the key table, run once every key has been read (see
+ * cfg_key_hook in config_keys.h): derived defaults, the files the config
+ * names, and the rules across keys. */
+struct cfg_key;
+#define CFG_HOOK(name)                                                                   \
+	void name(struct cfg_ctx *c, const struct cfg_key *k, const config_setting_t *s, \
+		  const char *key, char *base)
+CFG_HOOK(cfg_after_ca_file);
+CFG_HOOK(cfg_after_db_host);
+CFG_HOOK(cfg_after_password_file);
+CFG_HOOK(cfg_after_inbox_retention);
+CFG_HOOK(cfg_after_backoff);
+CFG_HOOK(cfg_after_domain_prefetch);
+CFG_HOOK(cfg_after_tokens_file);
 
-/* Warns (log_warn) when the file holds a secret and others may read it. */
+/* Warns (log_warn) when the file holds a secret and anyone may read it (its
+ * group may: the service reads a root-owned file through it). */
 void cfg_warn_mode(const struct cfg_ctx *c);
+/* Warns (log_warn, "FILE:LINE: KEY: ...") when the secret `v` of setting s
+ * is a placeholder ("change-me"); of a URL, only its password counts. */
+void cfg_warn_placeholder(const struct cfg_ctx *c, const config_setting_t *s,
+			  const char *key, const char *v, int is_url);
+/* The candidate nearest to `name` by edit distance, when near enough to be
+ * a likely typo; else NULL. */
+const char *cfg_nearest(const char *name, const char *const *candidates, int n);
 
 /* The longest a message can take to come back to a worker, in seconds: every
  * retry delay it can wait through plus the parking lot's replay window. */

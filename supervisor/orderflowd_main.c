@@ -3,6 +3,7 @@
  *
  *   orderflowd [-c FILE]       run the supervisor
  *   orderflowd -t [-c FILE]    check the configuration and exit 0 or 1
+ *   orderflowd --dump-keys     print the table of configuration keys
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -28,6 +29,8 @@ static void usage(FILE *out)
 		"\n"
 		"  -c, --config FILE  configuration file (default %s)\n"
 		"  -t, --test         check the configuration and exit: 0 valid, 1 not\n"
+		"      --dump-keys    print every configuration key, tab-separated: key, type,\n"
+		"                     default, range, roles (for orderflow.conf(5))\n"
 		"  -h, --help         show this help\n"
 		"  -V, --version      show the version\n"
 		"\n"
@@ -57,6 +60,7 @@ int main(int argc, char **argv)
 		{ "test", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "dump-keys", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = ORDERFLOW_DEFAULT_CONFIG;
@@ -71,6 +75,7 @@ int main(int argc, char **argv)
 		case 't': test = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("orderflowd %s\n", ORDERFLOW_VERSION); return 0;
+		case 'K': return config_dump_keys(stdout) == 0 ? 0 : 1;
 		default: usage(stderr); return 2;
 		}
 	}

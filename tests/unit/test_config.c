@@ -515,6 +515,213 @@ static void test_private_file_with_password_does_not_warn(void **state)
 	scratch_done(&s);
 }
 
+static void test_group_readable_file_does_not_warn(void **state)
+{
+	struct scratch s;
+	char *out;
+	const char *conf;
+
+	(void)state;
+	scratch_init(&s);
+	/* 0640 root:orderflow: the package's mode, the service reads through its group. */
+	conf = scratch_file(&s, "of.conf",
+			    "broker = { url = \"amqp://h\"; };\n"
+			    "database = { user = \"u\"; password = \"pw\"; };\n", 0640);
+	out = load_capturing(conf);
+	assert_string_equal(out, "");
+	free(out);
+	scratch_done(&s);
+}
+
+static void test_world_readable_file_warns(void **state)
+{
+	struct scratch s;
+	char want[PATH_MAX + 128], *out;
+	const char *conf;
+
+	(void)state;
+	scratch_init(&s);
+	conf = scratch_file(&s, "of.conf",
+			    "broker = { url = \"amqp://h\"; };\n"
+			    "database = { user = \"u\"; };\n"
+			    "http = { tokens = [\"t\"]; };\n", 0604);
+	out = load_capturing(conf);
+	snprintf(want, sizeof(want), "%s: holds a password and is readable by others (mode 0604)",
+		 conf);
+	assert_non_null(strstr(out, want));
+	free(out);
+	scratch_done(&s);
+}
+
+/* ---- placeholder secrets: warned about, the file still loads ---- */
+
+static void expect_warning(const char *out, const char *path, const char *suffix)
+{
+	char want[PATH_MAX + 256];
+
+	snprintf(want, sizeof(want), "%s%s: a placeholder secret (\"change-me\"); replace it", path,
+		 suffix);
+	if (strstr(out, want) == NULL) {
+		print_error("missing warning \"%s\" in:\n%s", want, out);
+		fail();
+	}
+}
+
+static void test_placeholder_secrets_are_warned_about(void **state)
+{
+	const char *path = golden("warn_placeholder_secrets.conf");
+	char *out;
+
+	(void)state;
+	out = load_capturing(path);
+	expect_warning(out, path, ":3: broker.urls[0]");
+	expect_warning(out, path, ":8: database.password");
+	expect_warning(out, path, ":11: domains.webhook.url");
+	expect_warning(out, path, ":13: http.tokens[0]");
+	/* A host named change-me is not a password; a real token is not either. */
+	assert_null(strstr(out, "broker.urls[1]"));
+	assert_null(strstr(out, "http.tokens[1]"));
+	free(out);
+}
+
+static void test_placeholder_in_password_file_is_warned_about(void **state)
+{
+	struct scratch s;
+	const char *conf;
+	char *out;
+
+	(void)state;
+	scratch_init(&s);
+	scratch_file(&s, "pw", "change-me\n", 0600);
+	scratch_file(&s, "tok", "real\nchange-me-too\n", 0600);
+	conf = scratch_file(&s, "of.conf",
+			    "broker = { url = \"amqp://h\"; };\n"
+			    "database = { user = \"u\"; password_file = \"pw\"; };\n"
+			    "http = { tokens_file = \"tok\"; };\n", 0600);
+	out = load_capturing(conf);
+	expect_warning(out, conf, ":2: database.password_file");
+	expect_warning(out, conf, ":3: http.tokens_file");
+	free(out);
+	scratch_done(&s);
+}
+
+static void test_example_config_placeholders_are_warned_about(void **state)
+{
+	char path[PATH_MAX], *out;
+
+	(void)state;
+	assert_true((size_t)snprintf(path, sizeof(path), "%s/etc/orderflow.conf", source_dir()) <
+		    sizeof(path));
+	out = load_capturing(path);
+	assert_non_null(strstr(out, "broker.url: a placeholder secret"));
+	assert_non_null(strstr(out, "database.password: a placeholder secret"));
+	assert_non_null(strstr(out, "http.tokens[0]: a placeholder secret"));
+	free(out);
+}
+
+/* ---- the key table: fingerprints and --dump-keys ---- */
+
+static struct config *load_text(struct scratch *s, const char *name, const char *extra)
+{
+	char text[1024];
+
+	/* `extra` may bring its own broker section. */
+	snprintf(text, sizeof(text), "%sdatabase = { user = \"u\"; };\n%s",
+		 strstr(extra, "broker =") != NULL ? "" : "broker = { url = \"amqp://h\"; };\n",
+		 extra);
+	return load_ok(scratch_file(s, name, text, 0600));
+}
+
+/* Which fingerprints differ between the minimal config and one with `extra`:
+ * a string of one letter per service, domains in order then r(elay) h(ttp)
+ * s(upervisor), '.' where equal. */
+static void fingerprint_diff(const char *extra, char *out)
+{
+	static const enum config_role roles[] = { CONFIG_ROLE_RELAY, CONFIG_ROLE_HTTP,
+						  CONFIG_ROLE_SUPERVISOR };
+	struct scratch s;
+	struct config *a, *b;
+
+	scratch_init(&s);
+	a = load_text(&s, "a.conf", "");
+	b = load_text(&s, "b.conf", extra);
+	for (int i = 0; i < DOM_COUNT + 3; i++) {
+		enum config_role role = i < DOM_COUNT ? CONFIG_ROLE_DOMAIN : roles[i - DOM_COUNT];
+		enum domain_id dom = i < DOM_COUNT ? (enum domain_id)i : DOM_ORDER;
+		char *fa = config_fingerprint(a, role, dom), *fb = config_fingerprint(b, role, dom);
+
+		assert_non_null(fa);
+		assert_non_null(fb);
+		out[i] = strcmp(fa, fb) == 0 ? '.' : i < DOM_COUNT ? 'd' : "rhs"[i - DOM_COUNT];
+		free(fa);
+		free(fb);
+	}
+	out[DOM_COUNT + 3] = '\0';
+	config_free(a);
+	config_free(b);
+	scratch_done(&s);
+}
+
+static void test_fingerprints_follow_the_roles_of_the_table(void **state)
+{
+	char diff[DOM_COUNT + 4];
+
+	(void)state;
+	/* Issue 13: the HTTP process drains in half of it; it was left out. */
+	fingerprint_diff("supervisor = { shutdown_timeout_ms = 5000; };\n", diff);
+	assert_string_equal(diff, "........hs");
+	fingerprint_diff("http = { listen = \"127.0.0.1:9999\"; };\n", diff);
+	assert_string_equal(diff, "........h.");
+	fingerprint_diff("broker = { url = \"amqp://other\"; };\n", diff);
+	assert_string_equal(diff, "dddddddrh.");
+	/* order, payment (prices in it) and http read the currency. */
+	fingerprint_diff("domains = { order = { currency = \"USD\"; }; };\n", diff);
+	assert_string_equal(diff, "d.d.....h.");
+	fingerprint_diff("domains = { webhook = { events = [\"order.created\"]; }; };\n", diff);
+	assert_string_equal(diff, ".....d.r..");
+	/* Only the supervisor counts workers: no child restarts for that. */
+	fingerprint_diff("domains = { inventory = { workers = 3; }; };\n"
+			 "http = { workers = 2; };\n", diff);
+	assert_string_equal(diff, ".........s");
+	fingerprint_diff("domains = { audit = { prefetch = 4; }; };\n", diff);
+	assert_string_equal(diff, "......d...");
+}
+
+static void test_dump_keys_prints_one_row_per_key(void **state)
+{
+	char *text = NULL, *save = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int rows = 0, seen = 0;
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(config_dump_keys(f), 0);
+	fclose(f);
+	for (char *line = strtok_r(text, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		int tabs = 0;
+
+		for (const char *p = line; *p; p++)
+			tabs += *p == '\t';
+		assert_int_equal(tabs, 4);
+		if (line[0] == '#') {
+			assert_string_equal(line, "#key\ttype\tdefault\trange\troles");
+			continue;
+		}
+		rows++;
+		seen += strcmp(line, "broker.heartbeat_s\tinteger\t10\t0..65535\t"
+				     "domain:*,relay,http,ctl") == 0;
+		seen += strcmp(line, "supervisor.shutdown_timeout_ms\tinteger\t30000\t>= 1\t"
+				     "supervisor,http") == 0;
+		seen += strcmp(line, "domains.*.prefetch\tinteger\tbroker.prefetch\t1..65535\t"
+				     "domain:self") == 0;
+	}
+	assert_int_equal(seen, 3);
+	assert_true(rows >= 40);
+	free(text);
+}
+
 /* ---- errors ---- */
 
 GOLDEN_ERROR(test_unknown_key_is_reported_with_line, "err_unknown_key.conf",
@@ -543,8 +750,22 @@ GOLDEN_ERROR(test_url_and_urls_together_are_refused, "err_both_url_urls.conf",
 	     ":4: broker.urls: both url and urls are set; keep one")
 GOLDEN_ERROR(test_missing_url_is_reported_at_its_section, "err_missing_url.conf",
 	     ":2: broker.url: missing required key")
-GOLDEN_ERROR(test_missing_section_is_reported_without_line, "err_missing_broker.conf",
-	     ": broker.url: missing required key")
+/* At the file's last line, where the reader gave up looking for it. */
+GOLDEN_ERROR(test_missing_section_is_reported_at_the_end_of_file, "err_missing_broker.conf",
+	     ":2: broker: missing section (broker.url or broker.urls is required)")
+GOLDEN_ERROR(test_empty_file_misses_both_required_sections, "err_empty_file.conf",
+	     ":1: broker: missing section (broker.url or broker.urls is required)",
+	     ":1: database: missing section (database.user is required)")
+GOLDEN_ERROR(test_unknown_key_near_a_known_one_gets_a_suggestion, "err_unknown_key_near.conf",
+	     ":4: broker.heartbeat: unknown key; did you mean heartbeat_s?",
+	     ":7: supervisr: unknown key; did you mean supervisor?",
+	     ":9: domains.webhok: unknown key; did you mean webhook?",
+	     ":10: domains.webhook.timeout: unknown key; did you mean timeout_ms?")
+GOLDEN_ERROR(test_url_port_out_of_range_is_refused, "err_url_port.conf",
+	     ":3: broker.url: port 99999 is out of range (1..65535)")
+GOLDEN_ERROR(test_url_port_not_a_number_is_refused, "err_url_port_not_number.conf",
+	     ":4: broker.urls[1]: port \"56x2\" is not a number",
+	     ":8: domains.webhook.url: the port after ':' is empty")
 GOLDEN_ERROR(test_non_amqp_node_is_reported_with_its_index, "err_bad_url.conf",
 	     ":4: broker.urls[1]: must start with amqp:// or amqps://")
 GOLDEN_ERROR(test_missing_user_is_reported_at_its_section, "err_missing_user.conf",
@@ -671,7 +892,18 @@ int main(void)
 		cmocka_unit_test(test_unknown_queue_type_is_refused),
 		cmocka_unit_test(test_url_and_urls_together_are_refused),
 		cmocka_unit_test(test_missing_url_is_reported_at_its_section),
-		cmocka_unit_test(test_missing_section_is_reported_without_line),
+		cmocka_unit_test(test_missing_section_is_reported_at_the_end_of_file),
+		cmocka_unit_test(test_empty_file_misses_both_required_sections),
+		cmocka_unit_test(test_unknown_key_near_a_known_one_gets_a_suggestion),
+		cmocka_unit_test(test_url_port_out_of_range_is_refused),
+		cmocka_unit_test(test_url_port_not_a_number_is_refused),
+		cmocka_unit_test(test_group_readable_file_does_not_warn),
+		cmocka_unit_test(test_world_readable_file_warns),
+		cmocka_unit_test(test_placeholder_secrets_are_warned_about),
+		cmocka_unit_test(test_placeholder_in_password_file_is_warned_about),
+		cmocka_unit_test(test_example_config_placeholders_are_warned_about),
+		cmocka_unit_test(test_fingerprints_follow_the_roles_of_the_table),
+		cmocka_unit_test(test_dump_keys_prints_one_row_per_key),
 		cmocka_unit_test(test_non_amqp_node_is_reported_with_its_index),
 		cmocka_unit_test(test_missing_user_is_reported_at_its_section),
 		cmocka_unit_test(test_password_and_password_file_together_are_refused),
