@@ -31,7 +31,7 @@ static int db_run_cmd(struct ctl *ctl)
 
 static const struct ctl_help db_help[] = {
 	{ "migrate",
-	  "usage: orderflowctl [-c FILE] [--json] db migrate\n\n"
+	  "usage: orderflowctl db migrate\n\n"
 	  "Applies the migrations not yet applied to the database of the configuration\n"
 	  "(database.name), in order, each in its own transaction. Takes no flags.\n\n"
 	  "--json prints {\"database\": NAME, \"applied\": N, \"migrations\": DIR}:\n"

@@ -302,7 +302,7 @@ static int order_run(struct ctl *ctl)
 
 static const struct ctl_help order_help[] = {
 	{ "place",
-	  "usage: orderflowctl [-c FILE] [--json] order place --customer ID --item SKU:QTY\n"
+	  "usage: orderflowctl order place --customer ID --item SKU:QTY\n"
 	  "                    [--item SKU:QTY ...] [--currency CUR] [--idempotency-key K]\n\n"
 	  "Places an order by the code path of POST /api/orders, and refuses what the\n"
 	  "API refuses with the API's message (exit 1). Prints the new order's id alone\n"
@@ -317,7 +317,7 @@ static const struct ctl_help order_help[] = {
 	  "  items [{\"sku\", \"quantity\", \"unit_price_cents\"}],\n"
 	  "  created_at, updated_at (ISO 8601, UTC)\n" },
 	{ "show",
-	  "usage: orderflowctl [-c FILE] [--json] order show ID\n\n"
+	  "usage: orderflowctl order show ID\n\n"
 	  "The order ID and its event chain (the audit domain's event_log) in order of\n"
 	  "occurrence, with the time since the previous event and since the order was\n"
 	  "placed. Takes no flags.\n\n"

@@ -426,7 +426,7 @@ static int parked_run(struct ctl *ctl)
 
 static const struct ctl_help parked_help[] = {
 	{ "list",
-	  "usage: orderflowctl [-c FILE] [--json] parked list DOMAIN\n\n"
+	  "usage: orderflowctl parked list DOMAIN\n\n"
 	  "What the parking lot orderflow.DOMAIN.dead holds, left in place (each message\n"
 	  "is read and given back). Takes no flags.\n\n"
 	  "--json prints {\"domain\", \"queue\", \"count\", \"messages\": [...]}, a message:\n"
@@ -440,7 +440,7 @@ static const struct ctl_help parked_help[] = {
 	  "  parked_from      the queue it was parked from\n"
 	  "  redelivered      true when another reader had it before\n" },
 	{ "replay",
-	  "usage: orderflowctl [-c FILE] [--json] parked replay DOMAIN --all | --event ID\n\n"
+	  "usage: orderflowctl parked replay DOMAIN --all | --event ID\n\n"
 	  "Sends parked messages back to the domain's work queue as a first attempt\n"
 	  "(attempt count, park reason, last error and x-death dropped). A message\n"
 	  "leaves the parking lot only once the broker confirmed its copy.\n"
@@ -453,7 +453,7 @@ static const struct ctl_help parked_help[] = {
 	  "  replayed  how many went back\n"
 	  "  kept      how many stayed parked (not the --event asked for)\n" },
 	{ "purge",
-	  "usage: orderflowctl [-c FILE] [--json] parked purge DOMAIN\n\n"
+	  "usage: orderflowctl parked purge DOMAIN\n\n"
 	  "Drops every message of the parking lot orderflow.DOMAIN.dead for good.\n"
 	  "Takes no flags.\n\n"
 	  "--json prints {\"domain\", \"queue\", \"purged\": N}.\n" },

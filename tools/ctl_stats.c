@@ -158,7 +158,7 @@ static int stats_run(struct ctl *ctl)
 
 static const struct ctl_help stats_help[] = {
 	{ "",
-	  "usage: orderflowctl [-c FILE] [--json] stats\n\n"
+	  "usage: orderflowctl stats\n\n"
 	  "For each enabled domain the depths a passive queue.declare gives (ready\n"
 	  "messages, consumers; unacknowledged messages are not counted), then the\n"
 	  "outbox over every database the enabled domains use. Takes no flags.\n\n"

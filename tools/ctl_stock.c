@@ -135,7 +135,7 @@ static int stock_run(struct ctl *ctl)
 
 static const struct ctl_help stock_help[] = {
 	{ "set",
-	  "usage: orderflowctl [-c FILE] [--json] stock set SKU QTY [--price CENTS]\n\n"
+	  "usage: orderflowctl stock set SKU QTY [--price CENTS]\n\n"
 	  "Sets (does not add to) the quantity available of SKU.\n"
 	  "  SKU            1 to 64 bytes\n"
 	  "  QTY            a whole number from 0\n"
@@ -143,7 +143,7 @@ static const struct ctl_help stock_help[] = {
 	  "                 catalogue yet, and then it is added\n\n"
 	  "--json prints {\"sku\": SKU, \"available\": QTY}.\n" },
 	{ "show",
-	  "usage: orderflowctl [-c FILE] [--json] stock show\n\n"
+	  "usage: orderflowctl stock show\n\n"
 	  "The catalogue, by SKU. Takes no flags.\n\n"
 	  "--json prints {\"stock\": [{\"sku\", \"available\", \"price_cents\"}, ...]}:\n"
 	  "  sku          the SKU\n"

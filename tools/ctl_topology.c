@@ -102,13 +102,13 @@ static int topology_run(struct ctl *ctl)
 
 static const struct ctl_help topology_help[] = {
 	{ "declare",
-	  "usage: orderflowctl [-c FILE] [--json] topology declare\n\n"
+	  "usage: orderflowctl topology declare\n\n"
 	  "Declares the exchanges and the queues of every domain (work queue, retry\n"
 	  "tiers, parking lot) on the broker; declaring again changes nothing. Takes no\n"
 	  "flags.\n\n"
 	  "--json prints {\"declared\": true}.\n" },
 	{ "show",
-	  "usage: orderflowctl [-c FILE] [--json] topology show\n\n"
+	  "usage: orderflowctl topology show\n\n"
 	  "The topology this configuration declares, without asking the broker. Takes\n"
 	  "no flags.\n\n"
 	  "--json prints {\"exchanges\": [4 names], \"queue_type\": TYPE, \"domains\": [...]},\n"

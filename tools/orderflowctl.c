@@ -192,6 +192,8 @@ static void group_help(const struct ctl_command *cmd, const struct ctl *ctl)
 	for (const struct ctl_help *h = cmd->help; h != NULL && h->sub != NULL; h++) {
 		if (strcmp(h->sub, sub) == 0 || (h->sub[0] == '\0' && cmd->help[1].sub == NULL)) {
 			fputs(h->text, stdout);
+			printf("\nGlobal options, anywhere on the line: -c FILE (the configuration),\n"
+			       "--json, --help. Exit status: 0 success, 1 error, 2 usage error.\n");
 			return;
 		}
 	}
