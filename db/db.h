@@ -85,6 +85,10 @@ enum db_status db_run(struct db *db, const char *sql, const struct db_param *par
 /* Runs a query with parameters and fetches every row as text. */
 enum db_status db_select(struct db *db, const char *sql, const struct db_param *params,
 			 int nparams, struct db_rows *rows);
+/* Runs a query and copies the first column of its first row into out
+ * (truncated to outlen); *found_r = 0 when there is no row (out = ""). */
+enum db_status db_select_text(struct db *db, const char *sql, const struct db_param *params,
+			      int nparams, char *out, size_t outlen, int *found_r);
 /* Runs SQL text without parameters, possibly several statements separated by
  * ';' (migrations, DDL). A statement ends with a ';' that ends a line (spaces
  * after it are fine) or with the text. Blank lines and comment lines (whose

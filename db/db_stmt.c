@@ -18,6 +18,7 @@
 #include "db/db_int.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -418,4 +419,25 @@ void db_rows_free(struct db_rows *rows)
 		free(rows->cells[i]);
 	free(rows->cells);
 	memset(rows, 0, sizeof(*rows));
+}
+
+enum db_status db_select_text(struct db *db, const char *sql, const struct db_param *params,
+			       int nparams, char *out, size_t outlen, int *found_r)
+{
+	struct db_rows rows = { 0 };
+	enum db_status st = db_select(db, sql, params, nparams, &rows);
+	const char *v;
+
+	*found_r = 0;
+	if (outlen > 0)
+		out[0] = '\0';
+	if (st != DB_OK)
+		return st;
+	if (rows.nrows > 0) {
+		*found_r = 1;
+		v = db_rows_get(&rows, 0, 0);
+		snprintf(out, outlen, "%s", v != NULL ? v : "");
+	}
+	db_rows_free(&rows);
+	return DB_OK;
 }

@@ -22,10 +22,10 @@
 
 #include "db/db.h"
 #include "tools/ctl.h"
-#include "workers/domains/dom_util.h"
-#include "workers/domains/order_intake.h"
-#include "workers/domains/sqltime.h"
-#include "workers/http_request.h"
+#include "intake/money.h"
+#include "intake/order_intake.h"
+#include "db/sqltime.h"
+#include "intake/http_request.h"
 
 struct place_args {
 	const char *customer;
@@ -114,7 +114,7 @@ static void print_placed(const json_t *o, int status)
 {
 	char total[32];
 
-	dom_format_cents((long long)json_integer_value(json_object_get(o, "total_cents")), total,
+	money_format_cents((long long)json_integer_value(json_object_get(o, "total_cents")), total,
 			 sizeof(total));
 	printf("%s\n", json_string_value(json_object_get(o, "id")));
 	printf("%s for customer %s: %zu lines, total %s %s, placed %s%s\n",
@@ -230,7 +230,7 @@ static void print_show(const json_t *o, const json_t *events)
 	size_t i;
 	json_t *e;
 
-	dom_format_cents((long long)json_integer_value(json_object_get(o, "total_cents")), total,
+	money_format_cents((long long)json_integer_value(json_object_get(o, "total_cents")), total,
 			 sizeof(total));
 	printf("order %s  %s  customer %s  total %s %s\n", jstr(o, "id"), jstr(o, "status"),
 	       jstr(o, "customer_id"), total, jstr(o, "currency"));

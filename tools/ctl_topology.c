@@ -5,7 +5,7 @@
 #include "broker/amqp_link.h"
 #include "broker/topology.h"
 #include "tools/ctl.h"
-#include "workers/roles.h"
+#include "workers/domains/topology_all.h"
 
 static int topology_declare_cmd(struct ctl *ctl)
 {

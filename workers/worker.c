@@ -26,11 +26,11 @@
 #include "core/log.h"
 #include "core/retry.h"
 #include "db/inbox.h"
-#include "workers/crashmem.h"
-#include "workers/poolstats.h"
-#include "workers/relay_wake.h"
+#include "proc/crashmem.h"
+#include "proc/poolstats.h"
+#include "relay/relay_wake.h"
 #include "core/clock.h"
-#include "workers/signals.h"
+#include "proc/signals.h"
 
 void (*worker_after_commit_hook)(const struct envelope *ev);
 

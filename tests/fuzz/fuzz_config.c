@@ -32,7 +32,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
-#include "workers/http_parse.h"
+#include "http/http_parse.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,6 +1,6 @@
 /*
  * fuzz_http: the HTTP intake's request handling without a network or a
- * database, in the order workers/http.c and http_handlers.c run it.
+ * database, in the order http/http_server.c and http_handlers.c run it.
  *
  * An input is a request in HTTP's own shape (so seeds are readable):
  *   METHOD PATH[?QUERY]\n
@@ -34,10 +34,10 @@
 #include <strings.h>
 
 #include "core/config.h"
-#include "workers/http_auth.h"
-#include "workers/http_gate.h"
-#include "workers/http_parse.h"
-#include "workers/http_request.h"
+#include "http/http_auth.h"
+#include "http/http_gate.h"
+#include "http/http_parse.h"
+#include "intake/http_request.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "workers/http_auth.h"
+#include "http/http_auth.h"
 
 static char tok_a[] = "s3cret-token-A", tok_b[] = "another-token-B2";
 static char *both[] = { tok_a, tok_b };

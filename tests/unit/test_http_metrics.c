@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workers/http_metrics.h"
+#include "http/http_metrics.h"
 
 static char *render(const struct metrics_snapshot *s)
 {

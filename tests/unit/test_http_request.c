@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workers/http_gate.h"
-#include "workers/http_request.h"
+#include "http/http_gate.h"
+#include "intake/http_request.h"
 
 static char err[512];
 

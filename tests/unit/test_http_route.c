@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workers/http_parse.h"
+#include "http/http_parse.h"
 
 #define UUID "0b6f7c1e-3f0a-4c2b-9a57-3f1f0d2b8e11"
 

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workers/domains/order_state.h"
+#include "intake/order_state.h"
 #include "workers/domains/shipping_rules.h"
-#include "workers/domains/sqltime.h"
+#include "db/sqltime.h"
 
 /* ---- the transition table --------------------------------------------------- */
 

@@ -10,7 +10,7 @@
 
 #include "core/log.h"
 #include "workers/domains/domains.h"
-#include "workers/domains/sqltime.h"
+#include "db/sqltime.h"
 
 static const char *const audit_keys[] = { "#" };
 

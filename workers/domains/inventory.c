@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "workers/domains/dom_util.h"
+#include "workers/domains/dom_payload.h"
 #include "workers/domains/domains.h"
 
 static const char *const inventory_keys[] = {
@@ -110,7 +110,7 @@ static int check_stock(struct db *db, const struct created *c, char *why, size_t
 		char avail[32];
 		int found;
 
-		if (dom_select_text(db, "SELECT available FROM stock WHERE sku = ? FOR UPDATE", p, 1,
+		if (db_select_text(db, "SELECT available FROM stock WHERE sku = ? FOR UPDATE", p, 1,
 				    avail, sizeof(avail), &found) != DB_OK)
 			return -1;
 		if (!found) {
@@ -225,7 +225,7 @@ static enum db_status lock_reservation(struct db *db, const char *order_id, char
 	struct db_param p[1] = { DBP_STR(order_id) };
 	int found;
 
-	return dom_select_text(db, "SELECT status FROM reservations WHERE order_id = ? FOR UPDATE",
+	return db_select_text(db, "SELECT status FROM reservations WHERE order_id = ? FOR UPDATE",
 			       p, 1, status, len, &found);
 }
 

@@ -16,9 +16,10 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "workers/domains/dom_util.h"
+#include "intake/money.h"
+#include "workers/domains/dom_payload.h"
 #include "workers/domains/domains.h"
-#include "workers/domains/sqltime.h"
+#include "db/sqltime.h"
 
 static const char *const notification_keys[] = {
 	"order.created", "order.confirmed", "order.cancelled", "shipping.scheduled",
@@ -43,7 +44,7 @@ static int message_for(struct handler_ctx *ctx, const char *type, const char *id
 			      &cents) != 0 ||
 		    (a = dom_str(ctx, "currency", 3)) == NULL)
 			return -1;
-		dom_format_cents(cents, money, sizeof(money));
+		money_format_cents(cents, money, sizeof(money));
 		if (strcmp(type, "created") == 0)
 			snprintf(msg, len, "Your order %s (%s %s) has been received.", id, money, a);
 		else

@@ -14,10 +14,10 @@
 #include <stdio.h>
 
 #include "core/log.h"
-#include "workers/domains/dom_util.h"
+#include "workers/domains/dom_payload.h"
 #include "workers/domains/domains.h"
-#include "workers/domains/order_intake.h"
-#include "workers/domains/order_state.h"
+#include "intake/order_intake.h"
+#include "intake/order_state.h"
 
 static const char *const order_keys[] = {
 	"stock.rejected", "payment.completed", "payment.failed", "shipping.scheduled",

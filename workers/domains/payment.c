@@ -23,7 +23,8 @@
 
 #include "core/clock.h"
 #include "core/log.h"
-#include "workers/domains/dom_util.h"
+#include "workers/domains/dom_compensation.h"
+#include "workers/domains/dom_payload.h"
 #include "workers/domains/domains.h"
 #include "workers/domains/payment_rules.h"
 

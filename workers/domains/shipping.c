@@ -21,7 +21,8 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "workers/domains/dom_util.h"
+#include "workers/domains/dom_compensation.h"
+#include "workers/domains/dom_payload.h"
 #include "workers/domains/domains.h"
 #include "workers/domains/shipping_rules.h"
 

@@ -1,16 +1,17 @@
 /*
  * webhook: POSTs the configured events to domains.webhook.url (see
- * webhook.h), with one libcurl handle per process (kept between deliveries,
- * so the connection to the receiver is reused) and a circuit breaker.
+ * webhook.h), through the transport the program wired in (webhook_transport
+ * in webhook.h; orderflowd's is libcurl, workers/webhook_curl.c), with one
+ * connection per process kept between deliveries, and a circuit breaker.
  *
  * Outcomes: delivered (2xx) -> OK and counted DELIVERED in webhook_stats;
  * permanent (4xx but 408/429) -> REJECT "webhook HTTP 422" (parked at once);
  * transient (5xx, 408, 429, other codes, refused, timed out) -> RETRY with
- * the status or curl's message, and a breaker failure. A permanent answer
- * still proves the receiver is there, so it counts as a breaker success.
- * While the breaker is open, hold_ms() tells the worker to stop taking
- * deliveries; a delivery that reaches the handler anyway (one the worker
- * already had in hand) is retried without a request.
+ * the status or the transport's message, and a breaker failure. A permanent
+ * answer still proves the receiver is there, so it counts as a breaker
+ * success. While the breaker is open, hold_ms() tells the worker to stop
+ * taking deliveries; a delivery that reaches the handler anyway (one the
+ * worker already had in hand) is retried without a request.
  *
  * With an empty url the domain sends nothing: every event is OK and counted
  * SKIPPED. The counters are written in the delivery's transaction, so a
@@ -20,7 +21,6 @@
  */
 #include "workers/domains/webhook.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,15 +30,18 @@
 #include "workers/domains/breaker.h"
 #include "workers/domains/domains.h"
 
-#ifndef ORDERFLOW_VERSION
-#define ORDERFLOW_VERSION "dev"
-#endif
-
 struct webhook_state {
-	CURL *curl;                  /* NULL when the url is empty */
+	void *conn;                  /* the transport's; NULL when the url is empty */
 	struct breaker br;
-	char errbuf[CURL_ERROR_SIZE];
+	char errbuf[256];
 };
+
+static const struct webhook_transport *webhook_transport;
+
+void webhook_transport_use(const struct webhook_transport *t)
+{
+	webhook_transport = t;
+}
 
 /* Default keys: what `keys` says when nothing asks config_keys (the three of
  * the default domains.webhook.events). */
@@ -46,10 +49,14 @@ static const char *const webhook_default_keys[] = {
 	"order.created", "order.confirmed", "order.cancelled",
 };
 
-static size_t discard(char *ptr, size_t size, size_t nmemb, void *userdata)
+static int webhook_open(struct webhook_state *s, char **err_r)
 {
-	(void)ptr, (void)userdata;
-	return size * nmemb;
+	if (webhook_transport == NULL) {
+		*err_r = strdup("no webhook transport: this program cannot send webhooks");
+		return -1;
+	}
+	s->conn = webhook_transport->open(err_r);
+	return s->conn != NULL ? 0 : -1;
 }
 
 static int webhook_init(const struct config *cfg, void **state_r, char **err_r)
@@ -64,11 +71,8 @@ static int webhook_init(const struct config *cfg, void **state_r, char **err_r)
 	}
 	breaker_init(&s->br, w->breaker_failures, w->breaker_cooldown_ms);
 	if (w->url != NULL && w->url[0] != '\0') {
-		/* After fork, once per process: the worker is single-threaded. */
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-		    (s->curl = curl_easy_init()) == NULL) {
+		if (webhook_open(s, err_r) != 0) {
 			free(s);
-			*err_r = strdup("libcurl initialisation failed");
 			return -1;
 		}
 		log_info("webhook: sending %d event types to %s (timeout %d ms, breaker %d "
@@ -88,10 +92,8 @@ static void webhook_fini(void *state)
 
 	if (s == NULL)
 		return;
-	if (s->curl != NULL) {
-		curl_easy_cleanup(s->curl);
-		curl_global_cleanup();
-	}
+	if (s->conn != NULL)
+		webhook_transport->close(s->conn);
 	free(s);
 }
 
@@ -111,64 +113,6 @@ static enum db_status count_event(struct handler_ctx *ctx, const char *outcome)
 			       "VALUES (?, ?, 1, UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE "
 			       "count = count + 1, updated_at = VALUES(updated_at)",
 		      p, 2, NULL, NULL);
-}
-
-static struct curl_slist *post_headers(const struct envelope *ev)
-{
-	char id[64 + ENVELOPE_ID_LEN], type[64 + ENVELOPE_TYPE_MAX];
-	struct curl_slist *h = NULL, *t;
-
-	snprintf(id, sizeof(id), "Orderflow-Event-Id: %s", ev->event_id);
-	snprintf(type, sizeof(type), "Orderflow-Event-Type: %s", ev->event_type);
-	/* "Expect:" turns off 100-continue, a round trip (or a 1 s wait on a
-	 * receiver that ignores it) before every body over 1 KiB. */
-	const char *all[] = { "Content-Type: application/json", id, type, "Expect:" };
-
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		if ((t = curl_slist_append(h, all[i])) == NULL) {
-			curl_slist_free_all(h);
-			return NULL;
-		}
-		h = t;
-	}
-	return h;
-}
-
-/* One POST; CURLE_OK with *status_r = the HTTP status, or curl's error with
- * the message in s->errbuf. */
-static CURLcode webhook_post(struct webhook_state *s, const struct cfg_domain *w,
-			     const struct envelope *ev, long *status_r)
-{
-	struct curl_slist *headers = post_headers(ev);
-	char *body = envelope_encode(ev);
-	CURLcode rc = CURLE_OUT_OF_MEMORY;
-
-	*status_r = 0;
-	s->errbuf[0] = '\0';
-	if (headers == NULL || body == NULL)
-		goto out;
-	/* Reset keeps the connection cache: the receiver's connection is reused. */
-	curl_easy_reset(s->curl);
-	curl_easy_setopt(s->curl, CURLOPT_URL, w->url);
-	curl_easy_setopt(s->curl, CURLOPT_POST, 1L);
-	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, (long)w->timeout_ms);
-	/* No SIGALRM for DNS timeouts: signals belong to the worker's signalfd. */
-	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, s->errbuf);
-	curl_easy_setopt(s->curl, CURLOPT_USERAGENT, "orderflow/" ORDERFLOW_VERSION);
-	rc = curl_easy_perform(s->curl);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, status_r);
-	else if (s->errbuf[0] == '\0')
-		snprintf(s->errbuf, sizeof(s->errbuf), "%s", curl_easy_strerror(rc));
-out:
-	curl_slist_free_all(headers);
-	free(body);
-	return rc;
 }
 
 static void breaker_failed(struct webhook_state *s, const struct cfg_domain *w)
@@ -194,13 +138,12 @@ static enum handler_result webhook_send(struct handler_ctx *ctx, struct webhook_
 					const struct cfg_domain *w)
 {
 	long status = 0;
-	CURLcode rc;
 
 	if (!breaker_allow(&s->br, clock_monotonic_ms()))
 		return handler_retry(ctx, "webhook: circuit breaker open (%ld ms left)",
 				     breaker_hold_ms(&s->br, clock_monotonic_ms()));
-	rc = webhook_post(s, w, ctx->ev, &status);
-	if (rc != CURLE_OK) {
+	if (webhook_transport->post(s->conn, w, ctx->ev, &status, s->errbuf,
+				    sizeof(s->errbuf)) != 0) {
 		breaker_failed(s, w);
 		return handler_retry(ctx, "webhook: %s", s->errbuf);
 	}
@@ -229,7 +172,7 @@ static enum handler_result webhook_handle(struct handler_ctx *ctx)
 
 	if (s == NULL)
 		return handler_retry(ctx, "webhook: not initialised");
-	if (s->curl == NULL) {
+	if (s->conn == NULL) {
 		if (count_event(ctx, "SKIPPED") != DB_OK)
 			return handler_db_failed(ctx, "count skipped webhook");
 		log_debug("webhook: %s %s skipped (no url)", ctx->ev->event_type, ctx->ev->event_id);

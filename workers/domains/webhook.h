@@ -13,6 +13,7 @@
 #define ORDERFLOW_WEBHOOK_H
 
 #include "core/config.h"
+#include "core/envelope.h"
 
 enum webhook_outcome {
 	WEBHOOK_DELIVERED = 0,
@@ -26,5 +27,22 @@ enum webhook_outcome webhook_classify(long http_status);
 /* The routing keys the webhook consumes: domains.webhook.events. Returns the
  * count; *keys_r points into cfg. */
 int webhook_config_keys(const struct config *cfg, const char *const **keys_r);
+
+/* How the webhook reaches the receiver. The domain tables carry no HTTP
+ * client: the program that runs the webhook domain wires one in (orderflowd:
+ * webhook_transport_use_curl(), workers/webhook_curl.h) before the worker
+ * starts; without one, a non-empty domains.webhook.url fails the domain's
+ * set-up. */
+struct webhook_transport {
+	/* A connection kept between deliveries; NULL with *err_r (malloc'd). */
+	void *(*open)(char **err_r);
+	/* One POST of ev to w->url: 0 with *status_r the HTTP status, or -1 with
+	 * the transport's message in err (refused, timed out...). */
+	int (*post)(void *conn, const struct cfg_domain *w, const struct envelope *ev,
+		    long *status_r, char *err, size_t errlen);
+	void (*close)(void *conn);
+};
+
+void webhook_transport_use(const struct webhook_transport *t);
 
 #endif

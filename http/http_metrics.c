@@ -1,0 +1,130 @@
+/* http_metrics: Prometheus text rendering (see http_metrics.h). */
+#include "http/http_metrics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static unsigned long long load(const atomic_ullong *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+void metrics_snapshot_take(const struct pool_stats *ps, struct metrics_snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (int d = 0; d < DOM_COUNT; d++) {
+		struct metrics_domain *m = &s->domains[d];
+		const struct domain_stats *ds = ps != NULL ? &ps->domains[d] : NULL;
+
+		m->name = domain_name((enum domain_id)d);
+		if (ds == NULL)
+			continue;
+		m->processed = load(&ds->processed);
+		m->duplicates = load(&ds->duplicates);
+		m->retried = load(&ds->retried);
+		m->parked = load(&ds->parked);
+		for (int b = 0; b <= POOLSTATS_BUCKETS; b++)
+			m->bucket[b] = load(&ds->latency_bucket[b]);
+		m->latency_sum_us = load(&ds->latency_sum_us);
+	}
+	if (ps != NULL) {
+		s->relayed = load(&ps->relayed);
+		s->orders_placed = load(&ps->orders_placed);
+	}
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* One counter family with a sample per domain; `field` is an offset into
+ * struct metrics_domain. */
+static void per_domain(FILE *f, const struct metrics_snapshot *s, const char *name,
+		       const char *help, size_t field)
+{
+	family(f, name, "counter", help);
+	for (int d = 0; d < DOM_COUNT; d++) {
+		const unsigned long long *v =
+			(const unsigned long long *)((const char *)&s->domains[d] + field);
+
+		fprintf(f, "%s{domain=\"%s\"} %llu\n", name, s->domains[d].name, *v);
+	}
+}
+
+/* The histogram: buckets are made cumulative here, and _count is the +Inf
+ * bucket, so the two always agree even while workers add to the counters. */
+static void histogram(FILE *f, const struct metrics_snapshot *s)
+{
+	static const char name[] = "orderflow_handler_duration_seconds";
+
+	family(f, name, "histogram", "Time a handler took for one event, by domain.");
+	for (int d = 0; d < DOM_COUNT; d++) {
+		const struct metrics_domain *m = &s->domains[d];
+		unsigned long long cum = 0;
+
+		for (int b = 0; b < POOLSTATS_BUCKETS; b++) {
+			cum += m->bucket[b];
+			fprintf(f, "%s_bucket{domain=\"%s\",le=\"%g\"} %llu\n", name, m->name,
+				poolstats_bucket_ms[b] / 1000.0, cum);
+		}
+		cum += m->bucket[POOLSTATS_BUCKETS];
+		fprintf(f, "%s_bucket{domain=\"%s\",le=\"+Inf\"} %llu\n", name, m->name, cum);
+		fprintf(f, "%s_sum{domain=\"%s\"} %.6f\n", name, m->name,
+			(double)m->latency_sum_us / 1e6);
+		fprintf(f, "%s_count{domain=\"%s\"} %llu\n", name, m->name, cum);
+	}
+}
+
+static void render(FILE *f, const struct metrics_snapshot *s)
+{
+	per_domain(f, s, "orderflow_events_processed_total",
+		   "Events handled, committed and acknowledged, by domain.",
+		   offsetof(struct metrics_domain, processed));
+	per_domain(f, s, "orderflow_events_duplicate_total",
+		   "Deliveries the inbox had already seen, by domain.",
+		   offsetof(struct metrics_domain, duplicates));
+	per_domain(f, s, "orderflow_events_retried_total",
+		   "Copies sent to a retry delay tier, by domain.",
+		   offsetof(struct metrics_domain, retried));
+	per_domain(f, s, "orderflow_events_parked_total",
+		   "Copies sent to the parking lot, by domain.",
+		   offsetof(struct metrics_domain, parked));
+	histogram(f, s);
+	family(f, "orderflow_relayed_total", "counter", "Outbox rows published by the relays.");
+	fprintf(f, "orderflow_relayed_total %llu\n", s->relayed);
+	family(f, "orderflow_orders_placed_total", "counter",
+	       "Orders created by the intake (HTTP 201).");
+	fprintf(f, "orderflow_orders_placed_total %llu\n", s->orders_placed);
+	if (!s->have_outbox)
+		return;
+	family(f, "orderflow_outbox_pending", "gauge", "Outbox rows not yet published.");
+	fprintf(f, "orderflow_outbox_pending %lld\n", s->outbox_pending);
+	family(f, "orderflow_outbox_lag_seconds", "gauge",
+	       "Age of the oldest unpublished outbox row, 0 when none.");
+	fprintf(f, "orderflow_outbox_lag_seconds %.3f\n", s->outbox_lag_s);
+}
+
+int metrics_render(const struct metrics_snapshot *s, char **text_r, size_t *len_r)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		return -1;
+	render(f, s);
+	if (ferror(f)) {
+		fclose(f);
+		free(text);
+		return -1;
+	}
+	if (fclose(f) != 0) {
+		free(text);
+		return -1;
+	}
+	*text_r = text;
+	*len_r = len;
+	return 0;
+}

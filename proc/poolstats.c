@@ -1,0 +1,57 @@
+#include "proc/poolstats.h"
+
+#include <stddef.h>
+#include <string.h>
+#include <sys/mman.h>
+
+const double poolstats_bucket_ms[POOLSTATS_BUCKETS] = {
+	1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000,
+};
+
+struct pool_stats *poolstats_shared;
+
+struct pool_stats *poolstats_create(void)
+{
+	void *p = mmap(NULL, sizeof(struct pool_stats), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0, sizeof(struct pool_stats));
+	return p;
+}
+
+void poolstats_destroy(struct pool_stats *ps)
+{
+	if (ps != NULL)
+		munmap(ps, sizeof(*ps));
+}
+
+struct domain_stats *poolstats_domain(const char *name)
+{
+	int id = domain_lookup(name);
+
+	if (poolstats_shared == NULL || id < 0)
+		return NULL;
+	return &poolstats_shared->domains[id];
+}
+
+void poolstats_add(atomic_ullong *counter, unsigned long long n)
+{
+	if (counter != NULL)
+		atomic_fetch_add_explicit(counter, n, memory_order_relaxed);
+}
+
+void poolstats_latency(struct domain_stats *ds, double ms)
+{
+	int b = 0;
+
+	if (ds == NULL)
+		return;
+	while (b < POOLSTATS_BUCKETS && ms > poolstats_bucket_ms[b])
+		b++;
+	atomic_fetch_add_explicit(&ds->latency_bucket[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&ds->latency_sum_us, (unsigned long long)(ms * 1000.0),
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&ds->latency_count, 1, memory_order_relaxed);
+}

@@ -1,0 +1,45 @@
+#include "proc/signals.h"
+
+#include <signal.h>
+#include <stddef.h>
+#include <sys/signalfd.h>
+
+static void signals_mask(sigset_t *set, int with_chld)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	if (with_chld)
+		sigaddset(set, SIGCHLD);
+}
+
+int signals_open_fd(void)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	signals_mask(&set, 1);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+		return -1;
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+int signals_child_fd(void)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	signals_mask(&set, 0);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+		return -1;
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+void signals_unblock(void)
+{
+	sigset_t set;
+
+	signals_mask(&set, 1);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}

@@ -1,0 +1,13 @@
+/*
+ * relay: the relay process, outbox -> broker (DESIGN.md, the relay
+ * paragraph); see relay.c.
+ */
+#ifndef ORDERFLOW_RELAY_H
+#define ORDERFLOW_RELAY_H
+
+#include "core/config.h"
+
+/* The relay process' entry point. Returns an exit code. */
+int relay_run(const struct config *cfg);
+
+#endif
