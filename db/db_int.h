@@ -2,9 +2,12 @@
  * db_int: what the db/ files share and nobody else sees: the connection
  * structure, its statement cache, and the helpers that record an error.
  *
- * db.c owns the connection (connect, reconnect, transactions, errors),
- * db_stmt.c the statement cache and db_run/db_select, db_script.c the
- * splitting and running of SQL scripts.
+ * db_error.c owns the error record and the error classes; db_stmt.c the
+ * statement cache and db_run/db_select (it records errors through
+ * db_error.c); db.c the connection (connect, reconnect, transactions; it
+ * drops the statement cache through db_stmt.c); db_script.c the splitting and
+ * running of SQL scripts. The calls go one way: db.c -> db_stmt.c ->
+ * db_error.c.
  */
 #ifndef ORDERFLOW_DB_INT_H
 #define ORDERFLOW_DB_INT_H
