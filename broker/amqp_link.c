@@ -2,6 +2,7 @@
 #include "broker/link_int.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/tcp_probe.h"
 
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
@@ -330,6 +331,18 @@ static int link_login(amqp_connection_state_t conn, const struct amqp_connection
 	return 0;
 }
 
+/* The words for a failed amqp_socket_open: for a plain "socket error" the
+ * library keeps the reason to itself, so a connect of our own finds it
+ * ("connection refused"). */
+static const char *socket_failure(int status, const struct amqp_connection_info *ci, char *buf,
+				  size_t len)
+{
+	if (status != AMQP_STATUS_SOCKET_ERROR ||
+	    tcp_probe(ci->host, ci->port, LINK_CONNECT_TIMEOUT_S * 1000, buf, len) == 0)
+		return amqp_error_string2(status);
+	return buf;
+}
+
 /* One URL: connect, log in, open channel 1. On failure `why` says which step
  * failed and how, and *conn_r is NULL. */
 static int link_connect_one(const struct cfg_broker *cfg, const char *url, const char *role,
@@ -340,7 +353,7 @@ static int link_connect_one(const struct cfg_broker *cfg, const char *url, const
 	struct timeval rpc_tv = { .tv_sec = LINK_RPC_TIMEOUT_S };
 	amqp_connection_state_t conn = NULL;
 	amqp_socket_t *sock;
-	char *copy = NULL, hint[512];
+	char *copy = NULL, hint[512], tcp_why[160];
 	int rc = -1, st;
 
 	*conn_r = NULL;
@@ -365,7 +378,8 @@ static int link_connect_one(const struct cfg_broker *cfg, const char *url, const
 	if (st != AMQP_STATUS_OK) {
 		tls_hint(st, &ci, cfg, hint, sizeof(hint));
 		snprintf(why, len, "connect to %s:%d%s: %s%s", ci.host, ci.port,
-			 ci.ssl ? " over TLS" : "", amqp_error_string2(st), hint);
+			 ci.ssl ? " over TLS" : "", socket_failure(st, &ci, tcp_why, sizeof(tcp_why)),
+			 hint);
 		goto cleanup;
 	}
 	if (link_login(conn, &ci, role, cfg->heartbeat_s, why, len) < 0)
@@ -438,7 +452,7 @@ int amqp_link_open(const struct cfg_broker *cfg, const char *role, struct amqp_l
 		}
 	}
 	if (conn == NULL) {
-		snprintf(line, sizeof(line), "connect to the broker: %s",
+		snprintf(line, sizeof(line), "cannot connect to the broker: %s",
 			 cfg->urls.count ? "every URL failed: " : "no broker URL configured");
 		if (asprintf(err_r, "%s%s", line, failures ? failures : "") < 0)
 			*err_r = NULL;
@@ -449,7 +463,7 @@ int amqp_link_open(const struct cfg_broker *cfg, const char *role, struct amqp_l
 	if (*link_r == NULL) {
 		amqp_destroy_connection(conn);
 		free(failures);
-		*err_r = strdup("connect to the broker: out of memory");
+		*err_r = strdup("cannot connect to the broker: out of memory");
 		return -1;
 	}
 	(*link_r)->conn = conn;

@@ -9,6 +9,7 @@
 static char log_role[64] = "orderflow";
 static pid_t log_pid;
 static enum log_level log_level = LOG_LVL_INFO;
+static log_sink_fn *log_sink;
 
 void log_init(const char *role)
 {
@@ -19,6 +20,11 @@ void log_init(const char *role)
 void log_set_level(enum log_level level)
 {
 	log_level = level;
+}
+
+void log_set_sink(log_sink_fn *sink)
+{
+	log_sink = sink;
 }
 
 enum log_level log_get_level(void)
@@ -53,6 +59,10 @@ static void log_vwrite(enum log_level level, const char *fmt, va_list ap)
 	if (log_pid == 0)
 		log_pid = getpid();
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_sink != NULL) {
+		log_sink(level, msg);
+		return;
+	}
 	/* One fprintf per line so lines from several processes do not interleave. */
 	fprintf(stderr, "<%d>orderflowd[%ld] %s: %s\n", (int)level, (long)log_pid,
 		log_role, msg);

@@ -27,6 +27,10 @@ enum log_level {
 void log_init(const char *role);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
+/* Where the lines go instead of stderr's text format (NULL: back to it);
+ * orderflowctl --json writes them as JSON. */
+typedef void log_sink_fn(enum log_level level, const char *msg);
+void log_set_sink(log_sink_fn *sink);
 /* "error", "warn", "info", "debug" -> level; -1 when unknown. */
 int log_level_parse(const char *name);
 

@@ -11,6 +11,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "core/tcp_probe.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -85,6 +86,21 @@ static enum db_status db_session(struct db *db)
 	return DB_OK;
 }
 
+/* What mysql_real_connect said, and for "Can't connect" over TCP the reason
+ * in words first: Connector/C's own number in it is the errno of its
+ * non-blocking connect (115, "in progress"), not why it failed. */
+static void connect_failure(const struct db *db, MYSQL *my, char *msg, size_t len)
+{
+	unsigned int e = mysql_errno(my);
+	char why[160];
+
+	if (db->socket == NULL && (e == 2002 || e == 2003) &&
+	    tcp_probe(db->host, db->port, DB_CONNECT_TIMEOUT_S * 1000, why, sizeof(why)) != 0)
+		snprintf(msg, len, "%s (the client library says: %s)", why, mysql_error(my));
+	else
+		snprintf(msg, len, "%s", mysql_error(my));
+}
+
 /* Opens db->my with the stored settings; on failure db->my stays NULL. */
 static enum db_status db_open(struct db *db)
 {
@@ -109,7 +125,10 @@ static enum db_status db_open(struct db *db)
 	if (mysql_real_connect(my, db->socket != NULL ? "localhost" : db->host, db->user,
 			       db->password, db->dbname, db->socket != NULL ? 0 : (unsigned)db->port,
 			       db->socket, 0) == NULL) {
-		st = dbi_fail(db, mysql_errno(my), mysql_error(my), "connecting to %s", where);
+		char msg[sizeof(db->msg)];
+
+		connect_failure(db, my, msg, sizeof(msg));
+		st = dbi_fail(db, mysql_errno(my), msg, "cannot connect to %s", where);
 		mysql_close(my);
 		return st;
 	}

@@ -6,12 +6,15 @@
 #include <amqp.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "broker/amqp_link.h"
+#include "broker/topology.h"
 #include "core/clock.h"
 #include "core/log.h"
 
 #define BROKER_CHECK_MS 1000   /* between checks, whether up or down */
+#define PARKED_CACHE_MS 5000   /* between two readings of the parking lots */
 
 struct http_brokerprobe {
 	const struct config *cfg;
@@ -19,6 +22,8 @@ struct http_brokerprobe {
 	struct amqp_link *link;
 	long long broker_checked_ms; /* last check or connection attempt */
 	int broker_up;               /* 1 up, 0 down, -1 not checked yet */
+	long long parked_ms;         /* when parked[] was read; 0 = never */
+	long long parked[DOM_COUNT];
 };
 
 int http_brokerprobe_new(const struct config *cfg, struct http_brokerprobe **probe_r)
@@ -108,4 +113,42 @@ int http_broker_ok(struct http_brokerprobe *d)
 	up = d->broker_up == 1;
 	pthread_mutex_unlock(&d->broker_mu);
 	return up;
+}
+
+/* Called with broker_mu held. A lot that cannot be inspected costs its
+ * channel (the 404 closes it; amqp_link opens it again) and reads -1. */
+static void parked_read(struct http_brokerprobe *d)
+{
+	char queue[128];
+	unsigned n;
+
+	if (d->link != NULL && !amqp_link_ok(d->link)) {
+		amqp_link_close(d->link);
+		d->link = NULL;
+	}
+	if (d->link == NULL)
+		broker_open(d);
+	for (int i = 0; i < DOM_COUNT; i++) {
+		d->parked[i] = -1;
+		if (d->link == NULL || !amqp_link_ok(d->link))
+			continue;
+		topology_dead_queue(queue, sizeof(queue), domain_name((enum domain_id)i));
+		if (topology_queue_depth(d->link, queue, &n, NULL) == 0)
+			d->parked[i] = n;
+		else
+			log_debug("metrics: %s", amqp_link_error(d->link));
+	}
+}
+
+void http_broker_parked(struct http_brokerprobe *d, long long depth[DOM_COUNT])
+{
+	long long now = clock_monotonic_ms();
+
+	pthread_mutex_lock(&d->broker_mu);
+	if (d->parked_ms == 0 || now - d->parked_ms >= PARKED_CACHE_MS) {
+		parked_read(d);
+		d->parked_ms = clock_monotonic_ms();
+	}
+	memcpy(depth, d->parked, sizeof(d->parked));
+	pthread_mutex_unlock(&d->broker_mu);
 }

@@ -249,6 +249,7 @@ static void handle_metrics(const struct http_ctx *ctx, struct http_reply *reply)
 	else if (db != NULL)
 		log_warn("metrics: outbox lag: %s", db_error(db));
 	http_db_release(ctx->dbconns, DOM_ORDER, db);
+	http_broker_parked(ctx->broker, snap.parked_depth);
 	if (metrics_render(&snap, &text, &len) != 0) {
 		http_reply_error(reply, 503, "out of memory");
 		return;

@@ -18,6 +18,7 @@ void metrics_snapshot_take(const struct pool_stats *ps, struct metrics_snapshot 
 		const struct domain_stats *ds = ps != NULL ? &ps->domains[d] : NULL;
 
 		m->name = domain_name((enum domain_id)d);
+		s->parked_depth[d] = -1;
 		if (ds == NULL)
 			continue;
 		m->processed = load(&ds->processed);
@@ -28,9 +29,12 @@ void metrics_snapshot_take(const struct pool_stats *ps, struct metrics_snapshot 
 			m->bucket[b] = load(&ds->latency_bucket[b]);
 		m->latency_sum_us = load(&ds->latency_sum_us);
 	}
+	s->version = ORDERFLOW_VERSION;
 	if (ps != NULL) {
 		s->relayed = load(&ps->relayed);
 		s->orders_placed = load(&ps->orders_placed);
+		for (int r = 0; r < POOLSTATS_ROLES; r++)
+			s->restarts[r] = load(&ps->restarts[r]);
 	}
 }
 
@@ -77,8 +81,58 @@ static void histogram(FILE *f, const struct metrics_snapshot *s)
 	}
 }
 
+/* A label value as the text format wants it: \\, \" and \n escaped. */
+static void label_value(FILE *f, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', f);
+		if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+static void build_info(FILE *f, const struct metrics_snapshot *s)
+{
+	family(f, "orderflow_build_info", "gauge",
+	       "The version of orderflowd serving this endpoint; the value is always 1.");
+	fputs("orderflow_build_info{version=\"", f);
+	label_value(f, s->version != NULL ? s->version : "unknown");
+	fputs("\"} 1\n", f);
+}
+
+static void restarts(FILE *f, const struct metrics_snapshot *s)
+{
+	static const char name[] = "orderflow_child_restarts_total";
+
+	family(f, name, "counter",
+	       "Children that died unexpectedly and the supervisor starts again, by role.");
+	for (int r = 0; r < POOLSTATS_ROLES; r++)
+		fprintf(f, "%s{role=\"%s\"} %llu\n", name, poolstats_role_name(r), s->restarts[r]);
+}
+
+/* Only the domains whose parking lot the broker answered for. */
+static void parked_depth(FILE *f, const struct metrics_snapshot *s)
+{
+	static const char name[] = "orderflow_parked_messages";
+	int header = 0;
+
+	for (int d = 0; d < DOM_COUNT; d++) {
+		if (s->parked_depth[d] < 0)
+			continue;
+		if (!header++)
+			family(f, name, "gauge",
+			       "Messages in the parking lot orderflow.<domain>.dead, by domain.");
+		fprintf(f, "%s{domain=\"%s\"} %lld\n", name, s->domains[d].name,
+			s->parked_depth[d]);
+	}
+}
+
 static void render(FILE *f, const struct metrics_snapshot *s)
 {
+	build_info(f, s);
 	per_domain(f, s, "orderflow_events_processed_total",
 		   "Events handled, committed and acknowledged, by domain.",
 		   offsetof(struct metrics_domain, processed));
@@ -97,6 +151,8 @@ static void render(FILE *f, const struct metrics_snapshot *s)
 	family(f, "orderflow_orders_placed_total", "counter",
 	       "Orders created by the intake (HTTP 201).");
 	fprintf(f, "orderflow_orders_placed_total %llu\n", s->orders_placed);
+	restarts(f, s);
+	parked_depth(f, s);
 	if (!s->have_outbox)
 		return;
 	family(f, "orderflow_outbox_pending", "gauge", "Outbox rows not yet published.");

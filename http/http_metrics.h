@@ -15,8 +15,15 @@
  *       cumulative, le="+Inf" equal to _count; _sum in seconds
  *   orderflow_relayed_total                       counter
  *   orderflow_orders_placed_total                 counter
+ *   orderflow_child_restarts_total{role}          counter: children that died
+ *       unexpectedly and the supervisor starts again; role = a domain, relay,
+ *       http
+ *   orderflow_build_info{version}                 gauge, always 1
  *   orderflow_outbox_pending                      gauge   (when the database
  *   orderflow_outbox_lag_seconds                  gauge    answered)
+ *   orderflow_parked_messages{domain}             gauge: messages in the
+ *       parking lot orderflow.<domain>.dead; only the domains whose lot the
+ *       broker answered for (none when it is down)
  */
 #ifndef ORDERFLOW_HTTP_METRICS_H
 #define ORDERFLOW_HTTP_METRICS_H
@@ -38,12 +45,16 @@ struct metrics_domain {
 struct metrics_snapshot {
 	struct metrics_domain domains[DOM_COUNT];
 	unsigned long long relayed, orders_placed;
+	unsigned long long restarts[POOLSTATS_ROLES];
+	const char *version;        /* ORDERFLOW_VERSION */
 	int have_outbox;            /* 0: the outbox gauges are left out */
 	long long outbox_pending;
 	double outbox_lag_s;
+	long long parked_depth[DOM_COUNT]; /* -1: unknown, the sample is left out */
 };
 
-/* ps may be NULL: every counter is then 0. */
+/* ps may be NULL: every counter is then 0. The outbox and the parked depths
+ * are the caller's to fill (left unknown here). */
 void metrics_snapshot_take(const struct pool_stats *ps, struct metrics_snapshot *s);
 
 /* The exposition text, malloc'd and NUL-terminated into *text_r (length in

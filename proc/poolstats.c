@@ -27,6 +27,15 @@ void poolstats_destroy(struct pool_stats *ps)
 		munmap(ps, sizeof(*ps));
 }
 
+const char *poolstats_role_name(int role)
+{
+	if (role >= 0 && role < DOM_COUNT)
+		return domain_name((enum domain_id)role);
+	if (role == POOLSTATS_ROLE_RELAY)
+		return "relay";
+	return role == POOLSTATS_ROLE_HTTP ? "http" : NULL;
+}
+
 struct domain_stats *poolstats_domain(const char *name)
 {
 	int id = domain_lookup(name);

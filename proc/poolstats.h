@@ -5,6 +5,8 @@
  *
  * Children increment with relaxed atomics; readers sum what they see. The
  * counters start at zero with the supervisor (Prometheus handles resets).
+ * The supervisor has no connections, but it counts here too: the children
+ * it starts again after they died, by role.
  */
 #ifndef ORDERFLOW_POOLSTATS_H
 #define ORDERFLOW_POOLSTATS_H
@@ -27,11 +29,22 @@ struct domain_stats {
 	atomic_ullong latency_count;
 };
 
+/* The roles of the pool, numbered as the supervisor numbers its services:
+ * the domains by id, then the relay, then the HTTP intake. */
+#define POOLSTATS_ROLE_RELAY DOM_COUNT
+#define POOLSTATS_ROLE_HTTP (DOM_COUNT + 1)
+#define POOLSTATS_ROLES (DOM_COUNT + 2)
+
 struct pool_stats {
 	struct domain_stats domains[DOM_COUNT];
 	atomic_ullong relayed;         /* outbox rows published by relays */
 	atomic_ullong orders_placed;   /* by the intake (HTTP or ctl in the pool) */
+	atomic_ullong restarts[POOLSTATS_ROLES]; /* children that died unexpectedly
+						    and are started again */
 };
+
+/* "order", ..., "relay", "http"; NULL out of range. */
+const char *poolstats_role_name(int role);
 
 struct pool_stats *poolstats_create(void);
 void poolstats_destroy(struct pool_stats *ps);

@@ -106,6 +106,9 @@ static void child_died(struct supervisor *s, struct child *c, int wstatus)
 		goto done;
 	}
 	crashes = crashmem_record(s->crash, &s->crash->slots[c - s->children], event_id);
+	/* It is started again (after its backoff): orderflow_child_restarts_total. */
+	if (poolstats_shared != NULL)
+		poolstats_add(&poolstats_shared->restarts[c->service], 1);
 	if (WIFSIGNALED(wstatus))
 		log_error("%s %ld died by signal %d (%s)%s%s", sv->title, (long)c->pid,
 			  WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)),

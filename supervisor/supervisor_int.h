@@ -10,6 +10,7 @@
 
 #include "core/config.h"
 #include "proc/crashmem.h"
+#include "proc/poolstats.h"
 #include "supervisor/roles.h"
 
 /* Fixed indexes, so a child's service index survives a reload: the domains
@@ -18,6 +19,9 @@
 #define SERVICE_RELAY DOM_COUNT
 #define SERVICE_HTTP (DOM_COUNT + 1)
 #define SERVICES_MAX (DOM_COUNT + 2)
+_Static_assert(SERVICE_RELAY == POOLSTATS_ROLE_RELAY && SERVICE_HTTP == POOLSTATS_ROLE_HTTP &&
+		       SERVICES_MAX == POOLSTATS_ROLES,
+	       "poolstats counts restarts by service index");
 
 struct service {
 	char name[32];          /* "inventory", "relay", "http" */

@@ -16,20 +16,34 @@
 
 struct ctl {
 	const char *config_path;
-	struct config *cfg;
+	struct config *cfg;  /* NULL until ctl_config(): arguments are checked first */
 	int json;        /* --json: stdout is one JSON document */
 	int argc;        /* the subcommand's own arguments (after the group name) */
 	char **argv;
 };
 
+/* What `orderflowctl GROUP SUBCOMMAND --help` prints. */
+struct ctl_help {
+	const char *sub;     /* "list", ...; "" for a group without subcommands */
+	const char *text;    /* synopsis, what it does, its flags, its --json fields */
+};
+
 struct ctl_command {
 	const char *group;   /* "db", "stock", ... */
 	const char *usage;   /* one line per form */
+	const struct ctl_help *help;   /* ends with { NULL, NULL } */
 	int (*run)(struct ctl *ctl);
 };
 
-/* Reports an error on stderr ("orderflowctl: ...") and returns CTL_ERROR. */
+/* Reads the configuration (once); CTL_ERROR, reported, when it is not valid.
+ * A subcommand calls it after checking its arguments, so a usage error is
+ * one whatever the configuration; ctl_db() and ctl_link() call it too. */
+int ctl_config(struct ctl *ctl);
+/* Reports an error on stderr ("orderflowctl: ...", with --json a line
+ * {"error": "..."}) and returns CTL_ERROR. */
 int ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Something to know on stderr that is not the failure itself ({"warning"} with --json). */
+void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Reports a usage error with the group's usage and returns CTL_USAGE. */
 int ctl_usage(const struct ctl *ctl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints a JSON document (stolen) on stdout, compact and newline-terminated. */

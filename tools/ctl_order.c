@@ -39,6 +39,8 @@ static int order_db(struct ctl *ctl, enum domain_id dom, struct db **db_r)
 {
 	char *err = NULL;
 
+	if (ctl_config(ctl) != CTL_OK)
+		return CTL_ERROR;
 	if (db_connect(&ctl->cfg->database, config_domain_db(ctl->cfg, dom), db_r, &err) != 0) {
 		ctl_error("%s", err != NULL ? err : "cannot connect to the database");
 		free(err);
@@ -298,8 +300,40 @@ static int order_run(struct ctl *ctl)
 	return ctl_usage(ctl, "order: expected 'place' or 'show'");
 }
 
+static const struct ctl_help order_help[] = {
+	{ "place",
+	  "usage: orderflowctl order place --customer ID --item SKU:QTY\n"
+	  "                    [--item SKU:QTY ...] [--currency CUR] [--idempotency-key K]\n\n"
+	  "Places an order by the code path of POST /api/orders, and refuses what the\n"
+	  "API refuses with the API's message (exit 1). Prints the new order's id alone\n"
+	  "on the first line, then a summary.\n"
+	  "  --customer ID          the customer, 1 to 64 bytes (required)\n"
+	  "  --item SKU:QTY         one order line; repeat for more (at least one)\n"
+	  "  --currency CUR         the currency (default: the configured one)\n"
+	  "  --idempotency-key K    placing again with the same key returns the first\n"
+	  "                         order instead of a new one\n\n"
+	  "--json prints the order as the API returns it:\n"
+	  "  id, customer_id, status, total_cents, currency,\n"
+	  "  items [{\"sku\", \"quantity\", \"unit_price_cents\"}],\n"
+	  "  created_at, updated_at (ISO 8601, UTC)\n" },
+	{ "show",
+	  "usage: orderflowctl order show ID\n\n"
+	  "The order ID and its event chain (the audit domain's event_log) in order of\n"
+	  "occurrence, with the time since the previous event and since the order was\n"
+	  "placed. Takes no flags.\n\n"
+	  "--json prints {\"order\": ORDER, \"events\": [...]}:\n"
+	  "  order   as the API returns it (id, customer_id, status, total_cents, currency,\n"
+	  "          items, created_at, updated_at and confirmed_at, shipped_at,\n"
+	  "          cancelled_at, cancel_reason when they apply)\n"
+	  "  events  one object per event: event_id, event_type, domain (the emitter),\n"
+	  "          causation_id, occurred_at, recorded_at, since_previous_ms,\n"
+	  "          since_start_ms\n" },
+	{ NULL, NULL },
+};
+
 const struct ctl_command ctl_order_cmd = {
 	.group = "order",
+	.help = order_help,
 	.usage = "  orderflowctl order place --customer ID --item SKU:QTY [--item ...] [--currency CUR]\n"
 		 "                           [--idempotency-key K]   place an order (as POST /api/orders)\n"
 		 "  orderflowctl order show ID                   status and the event chain with timings\n",

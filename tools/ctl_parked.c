@@ -130,8 +130,8 @@ static void lot_close(struct lot *l)
 	}
 	/* If this fails, closing the channel requeues them all the same. */
 	if (l->held_tag != 0 && consumer_nack(l->in, l->held_tag, 1, 1) != 0)
-		fprintf(stderr, "orderflowctl: parked: giving the messages back: %s; closing the "
-				"channel returns them\n", amqp_link_error(l->in));
+		ctl_warn("parked: giving the messages back: %s; closing the channel returns them",
+			 amqp_link_error(l->in));
 	amqp_link_close(l->in);
 	l->in = NULL;
 }
@@ -377,8 +377,8 @@ static int parked_replay(struct ctl *ctl)
 		       r.replayed == 1 ? "" : "s", r.lot.queue, r.lot.work);
 out:
 	if (rc != CTL_OK && r.replayed > 0)
-		fprintf(stderr, "orderflowctl: parked replay: %u message%s replayed before the "
-				"failure\n", r.replayed, r.replayed == 1 ? "" : "s");
+		ctl_warn("parked replay: %u message%s replayed before the failure", r.replayed,
+			 r.replayed == 1 ? "" : "s");
 	lot_close(&r.lot);
 	if (r.out != NULL)
 		amqp_link_close(r.out);
@@ -424,8 +424,45 @@ static int parked_run(struct ctl *ctl)
 	return ctl_usage(ctl, "parked: expected 'list', 'replay' or 'purge'");
 }
 
+static const struct ctl_help parked_help[] = {
+	{ "list",
+	  "usage: orderflowctl parked list DOMAIN\n\n"
+	  "What the parking lot orderflow.DOMAIN.dead holds, left in place (each message\n"
+	  "is read and given back). Takes no flags.\n\n"
+	  "--json prints {\"domain\", \"queue\", \"count\", \"messages\": [...]}, a message:\n"
+	  "  event_id         the envelope's message id\n"
+	  "  event_type       the event's type (order.placed, ...)\n"
+	  "  correlation_id   the order it belongs to\n"
+	  "  reason           why it was parked (\"delivery-limit\": the broker's\n"
+	  "                   delivery limit; \"unknown\" when nothing says)\n"
+	  "  attempts         the attempts made, or null\n"
+	  "  first_failed_at  when the first attempt failed, or null\n"
+	  "  parked_from      the queue it was parked from\n"
+	  "  redelivered      true when another reader had it before\n" },
+	{ "replay",
+	  "usage: orderflowctl parked replay DOMAIN --all | --event ID\n\n"
+	  "Sends parked messages back to the domain's work queue as a first attempt\n"
+	  "(attempt count, park reason, last error and x-death dropped). A message\n"
+	  "leaves the parking lot only once the broker confirmed its copy.\n"
+	  "  --all       every message of the parking lot\n"
+	  "  --event ID  only the message whose event id is ID (exit 1 if none is)\n"
+	  "Give exactly one of them.\n\n"
+	  "--json prints {\"domain\", \"queue\", \"to\", \"replayed\", \"kept\"}:\n"
+	  "  queue     the parking lot read\n"
+	  "  to        the work queue the messages went back to\n"
+	  "  replayed  how many went back\n"
+	  "  kept      how many stayed parked (not the --event asked for)\n" },
+	{ "purge",
+	  "usage: orderflowctl parked purge DOMAIN\n\n"
+	  "Drops every message of the parking lot orderflow.DOMAIN.dead for good.\n"
+	  "Takes no flags.\n\n"
+	  "--json prints {\"domain\", \"queue\", \"purged\": N}.\n" },
+	{ NULL, NULL },
+};
+
 const struct ctl_command ctl_parked_cmd = {
 	.group = "parked",
+	.help = parked_help,
 	.usage = "  orderflowctl parked list DOMAIN              what the parking lot holds (left in place)\n"
 		 "  orderflowctl parked replay DOMAIN --all | --event ID\n"
 		 "                                               back to the domain's work queue, attempt 1\n"

@@ -156,8 +156,24 @@ static int stats_run(struct ctl *ctl)
 	return rc;
 }
 
+static const struct ctl_help stats_help[] = {
+	{ "",
+	  "usage: orderflowctl stats\n\n"
+	  "For each enabled domain the depths a passive queue.declare gives (ready\n"
+	  "messages, consumers; unacknowledged messages are not counted), then the\n"
+	  "outbox over every database the enabled domains use. Takes no flags.\n\n"
+	  "--json prints {\"domains\": [...], \"outbox\": {...}}:\n"
+	  "  domains[]  domain, queue (its work queue), ready, consumers,\n"
+	  "             retrying (the messages in its retry tiers), parked (in its\n"
+	  "             parking lot); null for a queue not declared yet\n"
+	  "  outbox     pending (rows not yet published), lag_seconds (the age of the\n"
+	  "             oldest of them, 0 when none); null when a database cannot be read\n" },
+	{ NULL, NULL },
+};
+
 const struct ctl_command ctl_stats_cmd = {
 	.group = "stats",
+	.help = stats_help,
 	.usage = "  orderflowctl stats                           queue depths, retrying, parked, outbox lag\n",
 	.run = stats_run,
 };

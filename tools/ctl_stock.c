@@ -133,8 +133,28 @@ static int stock_run(struct ctl *ctl)
 	return ctl_usage(ctl, "stock: expected 'set' or 'show'");
 }
 
+static const struct ctl_help stock_help[] = {
+	{ "set",
+	  "usage: orderflowctl stock set SKU QTY [--price CENTS]\n\n"
+	  "Sets (does not add to) the quantity available of SKU.\n"
+	  "  SKU            1 to 64 bytes\n"
+	  "  QTY            a whole number from 0\n"
+	  "  --price CENTS  the unit price in cents; required for a SKU not in the\n"
+	  "                 catalogue yet, and then it is added\n\n"
+	  "--json prints {\"sku\": SKU, \"available\": QTY}.\n" },
+	{ "show",
+	  "usage: orderflowctl stock show\n\n"
+	  "The catalogue, by SKU. Takes no flags.\n\n"
+	  "--json prints {\"stock\": [{\"sku\", \"available\", \"price_cents\"}, ...]}:\n"
+	  "  sku          the SKU\n"
+	  "  available    the quantity that can still be reserved\n"
+	  "  price_cents  the unit price in cents\n" },
+	{ NULL, NULL },
+};
+
 const struct ctl_command ctl_stock_cmd = {
 	.group = "stock",
+	.help = stock_help,
 	.usage = "  orderflowctl stock set SKU QTY [--price CENTS]  set (not add) the available quantity\n"
 		 "  orderflowctl stock show                      the catalogue\n",
 	.run = stock_run,

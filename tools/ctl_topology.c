@@ -32,9 +32,12 @@ out:
  * with rabbitmqadmin. */
 static int topology_show_cmd(struct ctl *ctl)
 {
-	json_t *doms = json_array();
+	json_t *doms;
 	char q[128];
 
+	if (ctl_config(ctl) != CTL_OK)
+		return CTL_ERROR;
+	doms = json_array();
 	for (int i = 0; i < DOM_COUNT; i++) {
 		const char *const *keys;
 		int n;
@@ -97,8 +100,31 @@ static int topology_run(struct ctl *ctl)
 	return ctl_usage(ctl, "topology: expected 'declare' or 'show'");
 }
 
+static const struct ctl_help topology_help[] = {
+	{ "declare",
+	  "usage: orderflowctl topology declare\n\n"
+	  "Declares the exchanges and the queues of every domain (work queue, retry\n"
+	  "tiers, parking lot) on the broker; declaring again changes nothing. Takes no\n"
+	  "flags.\n\n"
+	  "--json prints {\"declared\": true}.\n" },
+	{ "show",
+	  "usage: orderflowctl topology show\n\n"
+	  "The topology this configuration declares, without asking the broker. Takes\n"
+	  "no flags.\n\n"
+	  "--json prints {\"exchanges\": [4 names], \"queue_type\": TYPE, \"domains\": [...]},\n"
+	  "one object per domain:\n"
+	  "  domain       the domain's name\n"
+	  "  queue        its work queue\n"
+	  "  workers      domains.NAME.workers (0: the queue is declared but nobody consumes)\n"
+	  "  keys         the routing keys bound to the work queue\n"
+	  "  retry        the retry tiers, [{\"queue\": NAME, \"delay_ms\": N}]\n"
+	  "  parking_lot  the queue of parked messages\n" },
+	{ NULL, NULL },
+};
+
 const struct ctl_command ctl_topology_cmd = {
 	.group = "topology",
+	.help = topology_help,
 	.usage = "  orderflowctl topology declare                declare exchanges and queues\n"
 		 "  orderflowctl topology show                   the topology of this configuration\n",
 	.run = topology_run,

@@ -6,7 +6,10 @@
 # a 201 with Location, an Idempotency-Key replays, a cancel after SHIPPED is
 # a 409, SQL metacharacters and non-ASCII customer ids are stored verbatim,
 # /healthz answers, and /metrics is Prometheus text whose counters move once
-# orders flow.
+# orders flow; orderflow_build_info names the CMake project version,
+# orderflow_child_restarts_total{role} counts a worker killed with -9 (once),
+# orderflow_parked_messages{domain} equals what was parked, and
+# orderflow_outbox_lag_seconds is a sane age.
 source "$ORDERFLOW_SOURCE_DIR/tests/lib.sh"
 t_init http
 
@@ -293,7 +296,8 @@ for fam in ("orderflow_events_processed_total", "orderflow_events_duplicate_tota
             "orderflow_events_retried_total", "orderflow_events_parked_total",
             "orderflow_handler_duration_seconds", "orderflow_relayed_total",
             "orderflow_orders_placed_total", "orderflow_outbox_pending",
-            "orderflow_outbox_lag_seconds"):
+            "orderflow_outbox_lag_seconds", "orderflow_build_info",
+            "orderflow_child_restarts_total", "orderflow_parked_messages"):
     assert fam in seen, "missing " + fam
 # histogram: cumulative buckets, +Inf == _count
 text = open(sys.argv[1]).read()
@@ -315,6 +319,47 @@ req POST /api/orders -H "$AUTH" -H "$JSON" --data-binary "$(order c3 SKU-A 1)"
 req GET /metrics
 t_assert_eq $((placed + 1)) "$(metric orderflow_orders_placed_total)" "orders_placed_total counts a 201"
 t_pass "/metrics counters move as orders flow"
+
+# ---- build_info, child restarts, parked depth, outbox lag ---------------------
+
+# mval NAME{LABELS}: the sample's value in a fresh /metrics.
+mval() { curl -s "$B/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
+version=$(sed -n 's/^project(orderflow VERSION \([0-9][0-9.]*\).*/\1/p' "$ORDERFLOW_SOURCE_DIR/CMakeLists.txt")
+t_assert_eq 1 "$(mval "orderflow_build_info{version=\"$version\"}")" "build_info{version=\"$version\"} 1"
+t_assert_eq 1 "$(curl -s "$B/metrics" | grep -c '^orderflow_build_info{')" "one build_info sample"
+
+for role in order inventory payment shipping notification webhook audit relay http; do
+	[ -n "$(mval "orderflow_child_restarts_total{role=\"$role\"}")" ] || t_fail "no child_restarts_total for role $role"
+done
+R='orderflow_child_restarts_total{role="inventory"}'
+before=$(mval "$R")
+pid=$(pgrep -f -P "$SUP_PID" "^orderflowd: inventory worker" | head -n 1)
+[ -n "$pid" ] || t_fail "no inventory worker under $SUP_PID"
+kill -KILL "$pid"
+t_wait_for 30 'test "$(mval '"'$R'"')" = '"$((before + 1))"
+t_wait_for 30 "pgrep -f -P $SUP_PID '^orderflowd: inventory worker' | grep -vqx $pid"
+t_assert_eq "$((before + 1)) 0" "$(mval "$R") $(mval 'orderflow_child_restarts_total{role="shipping"}')" \
+	"kill -9 of the inventory worker: one restart of role inventory, none of another role"
+t_pass "child_restarts_total counts a killed worker by its role"
+
+P='orderflow_parked_messages{domain="shipping"}'
+t_wait_for 30 'test -n "$(mval '"'$P'"')"'
+pbefore=$(mval "$P")
+for i in 1 2 3; do
+	t_publish shipping "$(t_envelope shipping.scheduled "$(cat /proc/sys/kernel/random/uuid)" '{"order_id": "x"}')" orderflow.dead \
+		'{"orderflow-parked-reason": "test_http", "orderflow-parked-from": "orderflow.shipping"}'
+done
+# The http process reads the lots at most every 5 s.
+t_wait_for 30 'test "$(mval '"'$P'"')" = '"$((pbefore + 3))"
+t_assert_eq "$((pbefore + 3))" "$("$BIN/orderflowctl" -c "$T_CONF" --json stats | python3 -c 'import json, sys
+print([d["parked"] for d in json.load(sys.stdin)["domains"] if d["domain"] == "shipping"][0])')" \
+	"orderflowctl stats agrees on the shipping parking lot"
+t_pass "parked_messages{domain=\"shipping\"} went from $pbefore to $((pbefore + 3)) with 3 parked messages"
+
+lag=$(mval orderflow_outbox_lag_seconds)
+python3 -c 'import sys; v = float(sys.argv[1]); assert 0 <= v < 60, v' "$lag" ||
+	t_fail "outbox_lag_seconds is not a sane age with the relay running: '$lag'"
+t_pass "outbox_lag_seconds $lag"
 
 if grep -q '^500 ' "$T_DIR/codes"; then t_fail "a 500 was answered: $(grep '^500 ' "$T_DIR/codes")"; fi
 t_pass "$(wc -l <"$T_DIR/codes") requests, no 500"

@@ -2,7 +2,10 @@
  * test_http_metrics: GET /metrics text: every family has # HELP and # TYPE,
  * every sample line is `name{labels} value`, the histogram's buckets are
  * cumulative with +Inf equal to _count, _sum is in seconds, no pool means
- * zeros, and the outbox gauges appear only when the database answered.
+ * zeros, and the outbox gauges appear only when the database answered;
+ * build_info carries the version, child restarts are counted by role (every
+ * role present), and the parked depth is shown for the domains the broker
+ * answered for only.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -54,6 +57,71 @@ static void test_no_pool_reports_zeros(void **state)
 	assert_true(has_line(text, "orderflow_orders_placed_total 0"));
 	/* no database answer: no outbox gauges */
 	assert_null(strstr(text, "orderflow_outbox_pending"));
+	assert_true(has_line(text, "orderflow_child_restarts_total{role=\"order\"} 0"));
+	assert_true(has_line(text, "orderflow_child_restarts_total{role=\"http\"} 0"));
+	/* no broker answer: no parked depth, rather than a false 0 */
+	assert_null(strstr(text, "orderflow_parked_messages"));
+	free(text);
+}
+
+static void test_build_info_carries_the_version(void **state)
+{
+	struct metrics_snapshot s;
+	char *text, want[128];
+
+	(void)state;
+	metrics_snapshot_take(NULL, &s);
+	text = render(&s);
+	snprintf(want, sizeof(want), "orderflow_build_info{version=\"%s\"} 1", ORDERFLOW_VERSION);
+	assert_true(has_line(text, want));
+	assert_true(has_line(text, "# TYPE orderflow_build_info gauge"));
+	free(text);
+	/* a label value is escaped as the text format wants */
+	s.version = "1.0\"x\\y";
+	text = render(&s);
+	assert_true(has_line(text, "orderflow_build_info{version=\"1.0\\\"x\\\\y\"} 1"));
+	free(text);
+}
+
+static void test_child_restarts_by_role(void **state)
+{
+	struct pool_stats *ps = calloc(1, sizeof(*ps));
+	struct metrics_snapshot s;
+	char *text;
+
+	(void)state;
+	poolstats_add(&ps->restarts[DOM_PAYMENT], 2);
+	poolstats_add(&ps->restarts[POOLSTATS_ROLE_RELAY], 1);
+	poolstats_add(&ps->restarts[POOLSTATS_ROLE_HTTP], 5);
+	metrics_snapshot_take(ps, &s);
+	text = render(&s);
+	assert_true(has_line(text, "# TYPE orderflow_child_restarts_total counter"));
+	assert_true(has_line(text, "orderflow_child_restarts_total{role=\"payment\"} 2"));
+	assert_true(has_line(text, "orderflow_child_restarts_total{role=\"relay\"} 1"));
+	assert_true(has_line(text, "orderflow_child_restarts_total{role=\"http\"} 5"));
+	assert_true(has_line(text, "orderflow_child_restarts_total{role=\"inventory\"} 0"));
+	free(text);
+	free(ps);
+}
+
+static void test_parked_depth_for_the_lots_that_answered(void **state)
+{
+	struct metrics_snapshot s;
+	char *text;
+
+	(void)state;
+	metrics_snapshot_take(NULL, &s);
+	s.parked_depth[DOM_ORDER] = 0;
+	s.parked_depth[DOM_WEBHOOK] = 17;
+	text = render(&s);
+	assert_true(has_line(text, "# TYPE orderflow_parked_messages gauge"));
+	assert_true(has_line(text, "orderflow_parked_messages{domain=\"order\"} 0"));
+	assert_true(has_line(text, "orderflow_parked_messages{domain=\"webhook\"} 17"));
+	assert_null(strstr(text, "orderflow_parked_messages{domain=\"audit\"}"));
+	/* one family header, however many samples */
+	assert_non_null(strstr(text, "# HELP orderflow_parked_messages "));
+	assert_null(strstr(strstr(text, "# HELP orderflow_parked_messages ") + 1,
+			   "# HELP orderflow_parked_messages "));
 	free(text);
 }
 
@@ -161,7 +229,8 @@ static void test_every_line_is_valid_exposition_text(void **state)
 		"orderflow_events_retried_total", "orderflow_events_parked_total",
 		"orderflow_handler_duration_seconds", "orderflow_relayed_total",
 		"orderflow_orders_placed_total", "orderflow_outbox_pending",
-		"orderflow_outbox_lag_seconds",
+		"orderflow_outbox_lag_seconds", "orderflow_build_info",
+		"orderflow_child_restarts_total", "orderflow_parked_messages",
 	};
 	struct metrics_snapshot s;
 	regex_t sample, comment;
@@ -170,6 +239,8 @@ static void test_every_line_is_valid_exposition_text(void **state)
 	(void)state;
 	metrics_snapshot_take(NULL, &s);
 	s.have_outbox = 1;
+	for (int d = 0; d < DOM_COUNT; d++)
+		s.parked_depth[d] = d;
 	text = render(&s);
 	assert_int_equal(text[strlen(text) - 1], '\n');
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
@@ -195,6 +266,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_pool_reports_zeros),
+		cmocka_unit_test(test_build_info_carries_the_version),
+		cmocka_unit_test(test_child_restarts_by_role),
+		cmocka_unit_test(test_parked_depth_for_the_lots_that_answered),
 		cmocka_unit_test(test_counters_come_from_the_pool),
 		cmocka_unit_test(test_histogram_buckets_are_cumulative_and_inf_is_count),
 		cmocka_unit_test(test_count_follows_the_buckets_not_a_separate_counter),
