@@ -1,6 +1,7 @@
 /* http_gate: request/reply structs and the pre-body checks (see http_gate.h). */
 #include "http/http_gate.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,4 +97,83 @@ int http_gate(const struct config *cfg, const struct http_req *req, struct http_
 {
 	return gate_auth(cfg, req, reply) || gate_route(req, reply) ||
 	       gate_body(cfg, req, reply);
+}
+
+/* ---- reading a request ---------------------------------------------------- */
+
+void http_req_set_length(struct http_req *req, const char *content_length,
+			 const char *transfer_encoding)
+{
+	if (content_length != NULL) {
+		char *end;
+
+		errno = 0;
+		req->content_length = strtoull(content_length, &end, 10);
+		/* libmicrohttpd refuses a malformed Content-Length itself (400). */
+		req->has_length = errno == 0 && end != content_length;
+	}
+	req->has_body = (req->has_length && req->content_length > 0) ||
+			transfer_encoding != NULL;
+}
+
+static int body_grow(struct http_body *b, size_t need, size_t max)
+{
+	size_t cap = b->cap == 0 ? 4096 : b->cap;
+	char *p;
+
+	while (cap < need)
+		cap *= 2;
+	if (cap > max + 1)
+		cap = max + 1;
+	if (cap <= b->cap)
+		return 0;
+	p = realloc(b->buf, cap);
+	if (p == NULL)
+		return -1;
+	b->buf = p;
+	b->cap = cap;
+	return 0;
+}
+
+enum http_body_step http_body_add(struct http_body *b, const char *method, const char *data,
+				  size_t n, size_t max)
+{
+	if (strcmp(method, "POST") != 0)
+		return HTTP_BODY_OK; /* a body on GET is ignored */
+	if (!b->too_large && b->len + n > max) {
+		b->too_large = 1;
+		http_body_free(b);
+		b->too_large = 1;
+	}
+	if (b->too_large) {
+		b->discarded += n;
+		return b->discarded <= HTTP_DISCARD_MAX ? HTTP_BODY_OK : HTTP_BODY_TOO_FAR;
+	}
+	if (body_grow(b, b->len + n + 1, max) != 0)
+		return HTTP_BODY_NO_MEMORY;
+	memcpy(b->buf + b->len, data, n);
+	b->len += n;
+	b->buf[b->len] = '\0';
+	return HTTP_BODY_OK;
+}
+
+int http_body_finish(const struct http_body *b, size_t max, struct http_req *req,
+		     struct http_reply *reply)
+{
+	char msg[96];
+
+	if (b->too_large) {
+		snprintf(msg, sizeof(msg), "request body over %zu bytes", max);
+		http_reply_error(reply, 413, msg);
+		return 1;
+	}
+	req->body = b->buf != NULL ? b->buf : "";
+	req->body_len = b->len;
+	return 0;
+}
+
+void http_body_free(struct http_body *b)
+{
+	free(b->buf);
+	memset(b, 0, sizeof(*b));
 }

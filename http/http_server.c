@@ -48,7 +48,6 @@
 #define HTTP_CONN_LIMIT 256
 #define HTTP_CONN_TIMEOUT_S 30
 #define HTTP_DRAIN_MAX_MS 10000
-#define HTTP_DISCARD_MAX ((size_t)1024 * 1024)
 
 struct http_server {
 	const struct config *cfg;
@@ -64,10 +63,7 @@ struct request {
 	char path[256];              /* for the log: control bytes replaced */
 	struct http_req req;
 	struct http_reply reply;
-	char *body;
-	size_t len, cap;
-	size_t discarded;
-	int too_large;
+	struct http_body body;
 };
 
 /* ---- sending ------------------------------------------------------------- */
@@ -141,9 +137,6 @@ static void read_headers(struct MHD_Connection *conn, struct request *r, const c
 			 const char *method)
 {
 	struct http_req *q = &r->req;
-	const char *cl = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	const char *te = header(conn, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-
 	q->method = method;
 	q->path = url;
 	http_route_parse(url, &q->route);
@@ -151,15 +144,8 @@ static void read_headers(struct MHD_Connection *conn, struct request *r, const c
 	q->content_type = header(conn, MHD_HTTP_HEADER_CONTENT_TYPE);
 	q->idempotency_key = header(conn, "Idempotency-Key");
 	q->customer = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "customer");
-	if (cl != NULL) {
-		char *end;
-
-		errno = 0;
-		q->content_length = strtoull(cl, &end, 10);
-		/* MHD refuses a malformed Content-Length itself (400). */
-		q->has_length = errno == 0 && end != cl;
-	}
-	q->has_body = (q->has_length && q->content_length > 0) || te != NULL;
+	http_req_set_length(q, header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH),
+			    header(conn, MHD_HTTP_HEADER_TRANSFER_ENCODING));
 }
 
 static enum MHD_Result request_begin(struct http_server *s, struct MHD_Connection *conn,
@@ -182,70 +168,30 @@ static enum MHD_Result request_begin(struct http_server *s, struct MHD_Connectio
 	return MHD_YES;
 }
 
-static int grow_body(struct request *r, size_t need, size_t max)
-{
-	size_t cap = r->cap == 0 ? 4096 : r->cap;
-	char *p;
-
-	while (cap < need)
-		cap *= 2;
-	if (cap > max + 1)
-		cap = max + 1;
-	if (cap <= r->cap)
-		return 0;
-	p = realloc(r->body, cap);
-	if (p == NULL)
-		return -1;
-	r->body = p;
-	r->cap = cap;
-	return 0;
-}
-
 static enum MHD_Result request_body(struct http_server *s, struct request *r,
 				    const char *data, size_t *size)
 {
 	size_t n = *size, max = s->cfg->http.max_body_bytes;
 
 	*size = 0;
-	if (strcmp(r->req.method, "POST") != 0)
-		return MHD_YES; /* a body on GET is ignored */
-	if (!r->too_large && r->len + n > max) {
-		r->too_large = 1;
-		free(r->body);
-		r->body = NULL;
-		r->len = r->cap = 0;
-	}
-	if (r->too_large) {
-		r->discarded += n;
-		if (r->discarded <= HTTP_DISCARD_MAX)
-			return MHD_YES;
+	switch (http_body_add(&r->body, r->req.method, data, n, max)) {
+	case HTTP_BODY_OK:
+		return MHD_YES;
+	case HTTP_BODY_TOO_FAR:
 		log_warn("%s %s: body far over %zu bytes; closing the connection",
 			 r->method, r->path, max);
 		return MHD_NO;
-	}
-	if (grow_body(r, r->len + n + 1, max) != 0) {
+	default:
 		log_warn("%s %s: out of memory", r->method, r->path);
 		return MHD_NO;
 	}
-	memcpy(r->body + r->len, data, n);
-	r->len += n;
-	r->body[r->len] = '\0';
-	return MHD_YES;
 }
 
 static enum MHD_Result request_finish(struct http_server *s, struct MHD_Connection *conn,
 				      struct request *r)
 {
-	char msg[96];
-
-	if (r->too_large) {
-		snprintf(msg, sizeof(msg), "request body over %zu bytes", s->cfg->http.max_body_bytes);
-		http_reply_error(&r->reply, 413, msg);
-	} else {
-		r->req.body = r->body != NULL ? r->body : "";
-		r->req.body_len = r->len;
+	if (!http_body_finish(&r->body, s->cfg->http.max_body_bytes, &r->req, &r->reply))
 		http_handle(&s->ctx, &r->req, &r->reply);
-	}
 	return send_reply(s, conn, r);
 }
 
@@ -284,7 +230,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		log_info("%s %s %d %lldms (connection ended early: %d)", r->method, r->path,
 			 r->reply.status, clock_monotonic_ms() - r->start_ms, (int)toe);
 	http_reply_clear(&r->reply);
-	free(r->body);
+	http_body_free(&r->body);
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&s->inflight, 1);

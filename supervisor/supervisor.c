@@ -90,6 +90,30 @@ void supervisor_status(struct supervisor *s)
 
 /* ---- reaping ------------------------------------------------------------- */
 
+/* A child we asked to stop. Anything but exit 0 (a non-zero status, a
+ * signal, our own SIGKILL after shutdown_timeout_ms) may have dropped work in
+ * hand, so it is a warning, and during shutdown it makes orderflowd's own
+ * exit status 1 (DESIGN.md: a clean stop exits 0). */
+static void child_stopped(struct supervisor *s, struct child *c, int wstatus)
+{
+	struct service *sv = service_of(s, c);
+
+	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
+		log_info("%s %ld stopped (exit 0)", sv->title, (long)c->pid);
+		return;
+	}
+	if (WIFEXITED(wstatus))
+		log_warn("%s %ld (role %s) stopped uncleanly: exit status %d", sv->title,
+			 (long)c->pid, sv->name, WEXITSTATUS(wstatus));
+	else
+		log_warn("%s %ld (role %s) stopped uncleanly: killed by signal %d (%s)%s",
+			 sv->title, (long)c->pid, sv->name, WTERMSIG(wstatus),
+			 strsignal(WTERMSIG(wstatus)),
+			 c->killed ? " after shutdown_timeout_ms" : "");
+	if (s->stopping)
+		s->unclean_stops++;
+}
+
 static void child_died(struct supervisor *s, struct child *c, int wstatus)
 {
 	struct service *sv = service_of(s, c);
@@ -100,9 +124,7 @@ static void child_died(struct supervisor *s, struct child *c, int wstatus)
 	int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
 
 	if (c->stopping) {
-		log_info("%s %ld stopped (%s %d)", sv->title, (long)c->pid,
-			 WIFEXITED(wstatus) ? "exit" : "signal",
-			 WIFEXITED(wstatus) ? code : WTERMSIG(wstatus));
+		child_stopped(s, c, wstatus);
 		goto done;
 	}
 	crashes = crashmem_record(s->crash, &s->crash->slots[c - s->children], event_id);
@@ -305,6 +327,17 @@ static int supervisor_loop(struct supervisor *s)
 			log_fatal(EXIT_RESTART, "poll on signalfd: %s", strerror(errno));
 		supervisor_signals(s);
 	}
+	if (s->unclean_stops > 0) {
+		char status[96];
+
+		snprintf(status, sizeof(status), "STATUS=stopped: %d children stopped uncleanly",
+			 s->unclean_stops);
+		sd_notify(0, status);
+		log_warn("all children stopped, %d of them uncleanly; exiting with status 1",
+			 s->unclean_stops);
+		return 1;
+	}
+	sd_notify(0, "STATUS=stopped: every child stopped cleanly");
 	log_info("all children stopped; exiting");
 	return 0;
 }

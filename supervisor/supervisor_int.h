@@ -55,6 +55,7 @@ struct supervisor {
 	struct crashmem *crash;
 	int sigfd;
 	int stopping;
+	int unclean_stops;      /* children that stopped uncleanly during shutdown */
 	int ready_sent;
 	int status_dirty;
 	long long started_ms;

@@ -121,11 +121,11 @@ t__exit() {
 	fi
 	t__stop_all
 	# A sanitizer report in any process the test ran fails the test, even
-	# when the process's exit status went unnoticed (a supervised child).
-	if [ -n "$T__READY" ] && grep -lE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: " \
-		"$T_DIR"/*.log >/dev/null 2>&1; then
-		echo "not ok - $T_NAME: sanitizer report in $(grep -lE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: " "$T_DIR"/*.log | tr '\n' ' ')" >&2
-		grep -hE -A12 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: " "$T_DIR"/*.log |
+	# when the process's exit status went unnoticed (a supervised child):
+	# every file the test wrote is read, not only the *.log ones.
+	if [ -n "$T__READY" ] && [ -n "$(t_sanitizer_files)" ]; then
+		echo "not ok - $T_NAME: sanitizer report in $(t_sanitizer_files | tr '\n' ' ')" >&2
+		t_sanitizer_files | xargs -d '\n' grep -hE -A12 "$T_SANITIZER_RE" |
 			head -n 40 | sed 's/^/#   /' >&2
 		rc=1
 	fi
@@ -146,6 +146,13 @@ t__exit() {
 		fi
 	fi
 	exit $rc
+}
+
+# t_sanitizer_files: the files under $T_DIR (all of them, in every folder)
+# that hold a sanitizer report, one a line.
+T_SANITIZER_RE="ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: "
+t_sanitizer_files() {
+	grep -rlaE "$T_SANITIZER_RE" "$T_DIR" 2>/dev/null || true
 }
 
 # t__stop_all: TERM to the process group of every t_bg command, KILL after 10 s.

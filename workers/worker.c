@@ -378,8 +378,10 @@ static enum outcome worker_transact(struct worker *w, const struct delivery *d,
 	st = inbox_insert(w->db, w->dom->name, ev->event_id);
 	if (st == DB_DUPLICATE) {
 		db_rollback(w->db);
-		log_debug("event %s already processed by %s: acked without effect",
-			  ev->event_id, w->dom->name);
+		/* Info, not debug: a redelivery is rare and the proof that the
+		 * inbox did its job (tests read this line). */
+		log_info("event %s already processed by %s: acked without effect",
+			 ev->event_id, w->dom->name);
 		if (w->stats != NULL)
 			poolstats_add(&w->stats->duplicates, 1);
 		return worker_ack(w, d);
@@ -594,6 +596,9 @@ static void batch_committed(struct worker *w, struct batch_item *it, int n, int 
 	if (emitted > 0)
 		relay_wake_notify();
 	for (int i = 0; i < n; i++) {
+		if (it[i].duplicate)
+			log_info("event %s already processed by %s: acked without effect",
+				 it[i].ev.event_id, w->dom->name);
 		if (w->stats != NULL && it[i].duplicate)
 			poolstats_add(&w->stats->duplicates, 1);
 		if (w->stats != NULL && !it[i].duplicate) {

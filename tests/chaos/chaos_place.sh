@@ -18,6 +18,12 @@
 # chaos does. orderflowctl has no such key, so a failed `order place` is not
 # retried (it may or may not have committed); the test counts orders from the
 # database, not from this file.
+#
+# Every orderflowctl's stderr is kept in OUT_FILE.ctl.err (the test scans
+# every file it wrote for sanitizer reports). Exit status: 0 when every HTTP
+# order got its 201 and every cancel a definite answer, 1 when one did not
+# (refused, or no definite answer in 180 s: "gave up"), with a last line
+# that says how many.
 set -euo pipefail
 
 usage() { echo "usage: chaos_place.sh SEED STOP_FILE OUT_FILE (env: BIN T_CONF SG_HTTP SG_TOKEN)"; }
@@ -27,8 +33,9 @@ SEED=$1 STOP=$2 OUT=$3
 : "${BIN:?}" "${T_CONF:?}" "${SG_HTTP:?}" "${SG_TOKEN:?}"
 RANDOM=$SEED
 
-BODY_FILE=$(mktemp)
-trap 'rm -f "$BODY_FILE"' EXIT
+BODY_FILE=$OUT.body
+CTL_ERR=$OUT.ctl.err
+: >"$CTL_ERR"
 
 # post KEY JSON: POST /api/orders until a definite answer; prints "CODE BODY".
 # Gives up after 180 s (the chaos never keeps the intake away that long).
@@ -58,7 +65,7 @@ cancel() {
 		000 | 500 | 502 | 503 | 504) ;;
 		*) break ;;
 		esac
-		[ $SECONDS -lt $deadline ] || break
+		[ $SECONDS -lt $deadline ] || { http_failed=$((http_failed + 1)); break; }
 		sleep 0.5
 	done
 	echo "cancel $1 $code" >>"$OUT"
@@ -66,6 +73,7 @@ cancel() {
 
 placed=()
 n=0
+http_failed=0
 while [ ! -e "$STOP" ]; do
 	n=$((n + 1))
 	# The mix: SKU-A is plentiful, SKU-RARE runs out (stock.rejected) and
@@ -97,6 +105,7 @@ while [ ! -e "$STOP" ]; do
 			echo "failed ctl $kind $(tr '\n' ' ' <"$BODY_FILE")" >>"$OUT"
 			id=
 		fi
+		cat "$BODY_FILE" >>"$CTL_ERR"
 	else
 		json='{"customer_id": "'$cust'", "items": ['
 		sep=
@@ -113,6 +122,7 @@ while [ ! -e "$STOP" ]; do
 			placed+=("$id")
 		else
 			echo "failed http $kind $resp" >>"$OUT"
+			http_failed=$((http_failed + 1))
 			id=
 		fi
 	fi
@@ -124,3 +134,8 @@ while [ ! -e "$STOP" ]; do
 	fi
 	sleep 0.$((1 + RANDOM % 3))
 done
+if [ "$http_failed" -gt 0 ]; then
+	echo "chaos_place: $http_failed HTTP requests of $n orders got no 201 or no definite answer (see 'failed http' and 'cancel ID 000|5xx' in $OUT)"
+	exit 1
+fi
+echo "chaos_place: $n orders placed or tried, every HTTP order created"

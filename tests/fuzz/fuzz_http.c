@@ -1,31 +1,31 @@
 /*
  * fuzz_http: the HTTP intake's request handling without a network or a
- * database, in the order http/http_server.c and http_handlers.c run it.
+ * database, through the intake's own functions, in the order http/http_server.c
+ * and http_handlers.c call them.
  *
  * An input is a request in HTTP's own shape (so seeds are readable):
  *   METHOD PATH[?QUERY]\n
  *   Header-Name: value\n ...
  *   \n
  *   body (the rest, any bytes)
- * '\r' before a '\n' is dropped. The path is taken as libmicrohttpd hands it
- * over (already decoded); the query's customer= value likewise. The headers
- * read are those read_headers() reads: Authorization, Content-Type,
- * Content-Length, Transfer-Encoding, Idempotency-Key.
- *
- * Then, as http.c: route, http_gate() (token, route, method, Content-Type,
- * announced length); a POST body over max_body_bytes is a 413; the body is
- * NUL-terminated as http.c keeps it. As http_handlers.c: POST /api/orders
- * goes through http_parse_order(), POST .../cancel through
- * http_parse_cancel(), GET /api/orders through the customer checks; a refusal
- * becomes http_reply_error() of the parser's message. Routes that need the
- * database stop there.
+ * '\r' before a '\n' is dropped. Splitting the head stands in for
+ * libmicrohttpd (which hands http.c the method, the decoded path, the
+ * header values and the query's customer=); everything after that is the
+ * product's code: http_route_parse(), http_req_set_length() (Content-Length,
+ * Transfer-Encoding), http_gate() (token, route, method, Content-Type,
+ * announced length), http_body_add() with the body in pieces of varying
+ * size as MHD delivers it, http_body_finish() (the 413 past max_body_bytes),
+ * then, as http_handlers.c: POST /api/orders through http_parse_order(),
+ * POST .../cancel through http_parse_cancel(), GET /api/orders through the
+ * customer checks; a refusal becomes http_reply_error() of the parser's
+ * message. Routes that need the database stop there.
  *
  * Checked beyond "no crash, no leak, no sanitizer report": every reply has a
  * status the rules allow and a JSON body; no 503 (which here could only mean
- * an error text that jansson refused to pack), and a parsed order keeps the
- * limits http_request.h promises.
+ * an error text that jansson refused to pack); a parsed order keeps the
+ * limits http_request.h promises; a body that was not refused is the bytes
+ * sent, whole.
  */
-#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,10 +34,10 @@
 #include <strings.h>
 
 #include "core/config.h"
-#include "http/http_auth.h"
-#include "http/http_gate.h"
-#include "http/http_parse.h"
-#include "intake/http_request.h"
+#include "workers/http_auth.h"
+#include "workers/http_gate.h"
+#include "workers/http_parse.h"
+#include "workers/http_request.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -141,20 +141,6 @@ static char *read_head(char *buf, char *end, struct http_req *req, struct header
 	return p;
 }
 
-/* As read_headers() in http.c. */
-static void read_length(struct http_req *req, const struct headers *h)
-{
-	if (h->content_length != NULL) {
-		char *e;
-
-		errno = 0;
-		req->content_length = strtoull(h->content_length, &e, 10);
-		req->has_length = errno == 0 && e != h->content_length;
-	}
-	req->has_body = (req->has_length && req->content_length > 0) ||
-			h->transfer_encoding != NULL;
-}
-
 static void check_order(const struct order_request *o)
 {
 	size_t n = strlen(o->customer_id);
@@ -215,27 +201,34 @@ static void check_reply(const struct http_reply *reply)
 		fail("405 without Allow", reply->status);
 }
 
-/* After the gate: the body as http.c keeps it, then the handlers. */
+/* After the gate, as http.c: the body arrives in pieces (sizes from a
+ * fixed cycle, so every input is split the same way), then is finished (a
+ * 413 past max_body_bytes), then the handlers. */
 static void after_gate(struct http_req *req, const char *body, size_t len,
 		       struct http_reply *reply)
 {
-	char *kept = NULL;
+	static const size_t pieces[] = { 1, 13, 256, 4096 };
+	struct http_body b = { 0 };
+	size_t off = 0;
 
-	if (strcmp(req->method, "POST") != 0)
-		len = 0; /* a body on GET is ignored */
-	if (len > FUZZ_MAX_BODY) {
-		http_reply_error(reply, 413, "request body over the limit");
-		return;
+	for (int i = 0; off < len; i++) {
+		size_t n = pieces[i % 4] < len - off ? pieces[i % 4] : len - off;
+
+		if (http_body_add(&b, req->method, body + off, n, FUZZ_MAX_BODY) != HTTP_BODY_OK)
+			fail("http_body_add refused a body under HTTP_DISCARD_MAX", 0);
+		off += n;
 	}
-	kept = malloc(len + 1);
-	if (kept == NULL)
-		return;
-	memcpy(kept, body, len);
-	kept[len] = '\0';
-	req->body = kept;
-	req->body_len = len;
-	handle(req, reply);
-	free(kept);
+	if (!http_body_finish(&b, FUZZ_MAX_BODY, req, reply)) {
+		size_t want = strcmp(req->method, "POST") == 0 ? len : 0;
+
+		if (req->body_len != want || memcmp(req->body, body, want) != 0 ||
+		    req->body[req->body_len] != '\0')
+			fail("the body kept is not the body sent", 0);
+		handle(req, reply);
+	} else if (reply->status != 413 || len <= FUZZ_MAX_BODY) {
+		fail("http_body_finish refused a body within max_body_bytes", reply->status);
+	}
+	http_body_free(&b);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -250,7 +243,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data, size);
 	buf[size] = '\0';
 	body = read_head(buf, buf + size, &req, &h);
-	read_length(&req, &h);
+	http_req_set_length(&req, h.content_length, h.transfer_encoding);
 	http_route_parse(req.path, &req.route);
 	if (!http_gate(&cfg, &req, &reply))
 		after_gate(&req, body, (size_t)(buf + size - body), &reply);

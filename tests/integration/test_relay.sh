@@ -32,8 +32,15 @@ for i in range(0, len(rows), 100):
 t__mysql "$T_DB" < "$T_DIR/outbox.sql"
 t_assert_eq $n "$(t_sql 'SELECT COUNT(*) FROM outbox WHERE published_at IS NULL')" "$n rows committed while the broker is down"
 s_start
-sleep 3
-t_assert_eq $n "$(t_sql 'SELECT COUNT(*) FROM outbox WHERE published_at IS NULL')" "nothing marked published without a broker"
+# Not a pause: READY=1 (both relays started), then each of the two relays
+# has tried the broker and failed (it connects to the database first, so by
+# then it could have claimed rows).
+t_wait_for 60 s_notified "READY=1"
+relays_failed() {
+	sed -nE 's/^<[0-9]>orderflowd\[([0-9]+)\] relay: broker: .*/\1/p' "$T_DIR/orderflowd.log" | sort -u | wc -l
+}
+t_wait_for 30 'test "$(relays_failed)" -ge 2'
+t_assert_eq $n "$(t_sql 'SELECT COUNT(*) FROM outbox WHERE published_at IS NULL')" "nothing marked published without a broker (both relays tried it)"
 "$ORDERFLOW_SOURCE_DIR/scripts/stack" up >/dev/null
 t_wait_for 120 'test "$(t_sql "SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")" = 0'
 t_wait_for 120 'test "$(p_effects)" = '$n

@@ -68,17 +68,26 @@ echo "$out" | grep -q "^replayed 3 messages from orderflow.webhook.dead to order
 t_wait_for 30 'test "$(t_queue_depth orderflow.webhook.dead)" = 0'
 created_ok() { awk -F'\t' '$2 == 200 && $4 == "order.created" {print $3}' "$T_DIR/hooks"; }
 t_wait_for 30 'test "$(created_ok | sort -u | wc -l)" = 3'
-sleep 2
-t_assert_eq 3 "$(created_ok | wc -l)" "each replayed event delivered exactly once"
-# The broker's own count of messages routed into inventory's queue: each
-# order's order.created and order.confirmed, none of the replayed copies.
-routed() {
-	t_mgmt GET "/api/queues/$(t_urlencode "$T_VHOST")/orderflow.inventory" |
-		python3 -c 'import json,sys; print(json.load(sys.stdin).get("message_stats", {}).get("publish", 0))'
-}
-t_wait_for 20 'test "$(t_sql "SELECT COUNT(*) FROM orders WHERE status = '\''CONFIRMED'\''")" = 3'
-sleep 2
-t_assert_eq 6 "$(routed)" "the replay went to the webhook domain only (inventory got 2 events per order, no copy)"
+# A marker instead of a pause: one more order, placed after the replay. The
+# webhook and inventory workers (one each) take their queues in order, so
+# once the marker's order.created reached the receiver and its order was
+# confirmed (inventory reserved it), every copy the replay may have put in
+# either queue has been handled before it.
+MARK=$(ctl order place --customer r4 --item SKU-R:1 | head -n 1)
+t_wait_for 30 'test "$(t_sql "SELECT status FROM orders WHERE id = '\''$MARK'\''")" = CONFIRMED'
+t_wait_for 30 'test "$(created_ok | sort -u | wc -l)" = 4'
+t_assert_eq 4 "$(created_ok | wc -l)" "each replayed event delivered exactly once (and the marker's once)"
+# Had the replay gone anywhere but the webhook domain, inventory (which took
+# every order.created already) would have acked the copy as a duplicate and
+# said so; its inbox holds the ids of exactly the events the spec routes to
+# it (tests/spec/subscriptions.txt).
+t_assert_eq 0 "$(grep -c 'already processed by' "$T_DIR/orderflowd.log" || true)" \
+	"the replay went to the webhook domain only: no domain saw a copy of an event it had handled"
+keys=$(python3 "$ORDERFLOW_SOURCE_DIR/tests/spec/subscriptions.py" keys inventory | sed "s/.*/'&'/" | paste -sd, -)
+routed_ids() { t_sql "SELECT event_id FROM outbox WHERE routing_key IN ($keys) ORDER BY event_id"; }
+inbox_ids() { t_sql "SELECT event_id FROM inbox WHERE consumer = 'inventory' ORDER BY event_id"; }
+t_wait_for 30 'test "$(inbox_ids | wc -l)" -ge "$(routed_ids | wc -l)"'
+t_assert_eq "$(routed_ids)" "$(inbox_ids)" "inventory's inbox: the ids of the $(routed_ids | wc -l) events routed to it, no other"
 t_pass "after the fix, parked replay --all: each event delivered once, the lot empty"
 kill -TERM "$SUP_PID"
 t_wait_for 40 "! kill -0 $SUP_PID 2>/dev/null"

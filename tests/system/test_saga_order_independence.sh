@@ -80,9 +80,13 @@ before=$(state)
 dup0=$(sg_metric orderflow_events_duplicate_total)
 proc0=$(sg_metric orderflow_events_processed_total)
 
-# Subscribers of each event (DESIGN.md "Events"; webhook: its default events).
-declare -A SUBS=([order.created]=4 [stock.reserved]=2 [payment.completed]=2 [order.confirmed]=5
-	[shipping.scheduled]=3)
+# Subscribers of each event: DESIGN.md "Events" as tests/spec/subscriptions.txt
+# writes it down (webhook: its default events).
+declare -A SUBS=()
+while IFS=$'\t' read -r key consumers; do
+	read -ra list <<<"$consumers"
+	SUBS[$key]=${#list[@]}
+done < <(python3 "$ORDERFLOW_SOURCE_DIR/tests/spec/subscriptions.py" table)
 t_sql "SELECT event_type, HEX(body) FROM event_log WHERE correlation_id = '$Y'
 	ORDER BY occurred_at DESC, recorded_at DESC" >"$T_DIR/events.tsv"
 n=0

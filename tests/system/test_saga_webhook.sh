@@ -57,7 +57,15 @@ want=$(webhook_ids "$O1" "$O2")
 t_assert_eq 4 "$(echo "$want" | wc -l)" "1. the two orders have 4 events to send (order.created, order.confirmed of each)"
 t_assert_eq "$want" "$(ok_ids)" "1. the receiver got each of the 4 with a 2xx (distinct Orderflow-Event-Ids = event_log's)"
 requests=$(wc -l <"$RLOG")
-t_assert_eq "$K" "$(awk -F'\t' '$2 == 503' "$RLOG" | wc -l)" "1. the first $K of $requests requests were answered 503"
+# What the webhook worker did with the receiver's 503s: each one sent the
+# event to a retry tier (the worker's log names the event and the status),
+# not to the parking lot and not lost.
+got503=$(awk -F'\t' '$2 == 503 { print $3 }' "$RLOG" | sort)
+retried503=$(sed -nE 's/.* of event ([0-9a-f-]{36}) failed: webhook HTTP 503; retrying in [0-9]+ ms .*/\1/p' \
+	"$T_DIR/orderflowd.log" | sort)
+[ "$(echo "$got503" | wc -w)" = "$K" ] || t_fail "1. the receiver should have answered 503 $K times: $got503"
+t_assert_eq "$got503" "$retried503" \
+	"1. each of the $K answers 503 (of $requests requests) made the worker retry that event through a delay tier"
 bad=$(awk -F'\t' '$3 != $5 || $6 != "application/json" || $3 == "-" || $4 == "-"' "$RLOG")
 [ -z "$bad" ] || t_fail "1. requests whose Orderflow-Event-Id is not the body's event_id, or not JSON: $bad"
 t_pass "1. every request: Content-Type application/json, Orderflow-Event-Id = the envelope's event_id, Orderflow-Event-Type set"

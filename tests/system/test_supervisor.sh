@@ -56,11 +56,22 @@ t_pass "HUP with a broken file: nothing changes, the refusal is logged"
 cp "$T_DIR/good.conf" "$T_CONF"
 
 start=$(date +%s)
+session=$(ps -o sid= -p "$SUP_PID" | tr -d ' ')
+t_assert_eq "$SUP_PID" "$session" "orderflowd leads its own session (t_bg's setsid), so its children are in it"
+[ "$(pgrep -s "$SUP_PID" -f '^orderflowd: ' | wc -l)" -ge 8 ] || t_fail "the children are not in orderflowd's session"
 kill -TERM "$SUP_PID"
 t_wait_for 40 sh -c "! kill -0 $SUP_PID 2>/dev/null"
-wait "$SUP_PID" 2>/dev/null; code=$?
+code=0
+wait "$SUP_PID" 2>/dev/null || code=$?
+t_assert_eq 0 "$code" "TERM: orderflowd exits 0"
 t_wait_for 10 s_notified "STOPPING=1"
-[ "$(pgrep -f '^orderflowd: ' | xargs -r ps -o ppid= -p | grep -c "^ *$SUP_PID$" || true)" = 0 ] ||
-	t_fail "children left behind"
+# Orphans are reparented, so look for the session, not the parent.
+left=$(pgrep -s "$SUP_PID" -a || true)
+[ -z "$left" ] || t_fail "children left behind in orderflowd's session: $left"
+uncleanly=$(grep -c 'stopped uncleanly' "$T_DIR/orderflowd.log" || true)
+t_assert_eq 0 "$uncleanly" "every child stopped with exit 0"
+tail -n 1 "$T_DIR/orderflowd.log" | grep -q 'all children stopped; exiting$' ||
+	t_fail "the last log line is not the clean exit: $(tail -n 1 "$T_DIR/orderflowd.log")"
+s_notified "STATUS=stopped: every child stopped cleanly" || t_fail "no final STATUS= of a clean stop"
 echo "# stopped in $(( $(date +%s) - start )) s"
-t_pass "TERM: STOPPING=1 and a clean stop"
+t_pass "TERM: STOPPING=1, every child exit 0, none left, orderflowd exit 0"

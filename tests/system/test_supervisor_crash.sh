@@ -10,6 +10,9 @@ t_init supervisor_crash
 sed -i 's/queue_type = "quorum"/queue_type = "classic"/' "$T_CONF"
 sed -i -E 's/^(  (order|inventory|payment|shipping|notification|webhook) = \{ workers = )1;/\10;/' "$T_CONF"
 s_conf_role http 0
+# Backoff 1, 2, 4, 8, 8, ... s: the window below stays short.
+sed -i -E 's/^(  shutdown_timeout_ms = [0-9]+;)$/\1\n  restart_backoff_max_ms = 8000;/' "$T_CONF"
+grep -q "restart_backoff_max_ms = 8000;" "$T_CONF" || t_fail "restart_backoff_max_ms not set in $T_CONF"
 "$BIN/orderflowctl" -c "$T_CONF" db migrate >/dev/null
 
 poison=$(cat /proc/sys/kernel/random/uuid)
@@ -38,12 +41,20 @@ crashes=$(grep -c "died by signal 6" "$T_DIR/orderflowd.log" || true)
 t_assert_eq 3 "$crashes" "three crashes (crash_limit) before parking"
 t_pass "poison event parked as crashed on a classic queue; 10 others recorded"
 
-# The relay exits at once every time: started only a few times in 10 s.
-sleep 10
-starts=$(grep -c "started relay" "$T_DIR/orderflowd.log" || true)
-echo "# relay started $starts times in about 12 s"
-[ "$starts" -ge 2 ] && [ "$starts" -le 6 ] || t_fail "relay restarted $starts times"
-t_wait_for 10 s_notified "throttled: relay"
+# The relay exits at once every time: its backoff doubles from 1 s to the
+# 8 s maximum. Once STATUS= reports it throttled (backoff >= 4 s), the time
+# between the two following starts, as the test sees them, is that maximum,
+# where a restart loop would give a fraction of a second.
+relay_starts() { grep -c "started relay" "$T_DIR/orderflowd.log" || true; }
+t_wait_for 30 s_notified "throttled: relay"
+n0=$(relay_starts)
+t_wait_for 20 'test "$(relay_starts)" -gt '"$n0"
+a=${EPOCHREALTIME/[.,]/}
+n1=$(relay_starts)
+t_wait_for 40 'test "$(relay_starts)" -gt '"$n1"
+gap_ms=$(((${EPOCHREALTIME/[.,]/} - a) / 1000))
+echo "# relay started $(relay_starts) times; the last two starts ${gap_ms} ms apart"
+[ "$gap_ms" -ge 7500 ] || t_fail "relay restarted ${gap_ms} ms after its previous start, not after its backoff of 8 s"
 kill -HUP "$SUP_PID"
 t_wait_for 5 s_notified "RELOADING=1"
 t_pass "a child dying at once is throttled; the supervisor answers HUP"

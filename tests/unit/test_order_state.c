@@ -133,10 +133,16 @@ static void test_carrier_and_tracking_are_deterministic(void **state)
 	char a[SHIPPING_TRACKING_MAX], b[SHIPPING_TRACKING_MAX];
 
 	(void)state;
-	assert_string_equal(shipping_carrier(id), shipping_carrier(id));
+	/* Known answers, worked out once: a redelivered order.confirmed must
+	 * give the same carrier and number in any build, so they are pinned
+	 * here, not compared with a second call of the same function. */
+	assert_string_equal(shipping_carrier(id), "DPD");
 	assert_int_equal(shipping_tracking_number(id, a, sizeof(a)), 0);
-	assert_int_equal(shipping_tracking_number(id, b, sizeof(b)), 0);
-	assert_string_equal(a, b);
+	assert_string_equal(a, "DPD977094742445");
+	assert_string_equal(shipping_carrier("5d2c0a8e-1111-4222-8333-944455556666"), "DHL");
+	assert_int_equal(shipping_tracking_number("5d2c0a8e-1111-4222-8333-944455556666", b,
+						  sizeof(b)), 0);
+	assert_string_equal(b, "DHL968028107329");
 }
 
 static void test_tracking_is_carrier_then_twelve_digits(void **state)
