@@ -34,10 +34,10 @@
 #include <strings.h>
 
 #include "core/config.h"
-#include "workers/http_auth.h"
-#include "workers/http_gate.h"
-#include "workers/http_parse.h"
-#include "workers/http_request.h"
+#include "http/http_auth.h"
+#include "http/http_gate.h"
+#include "http/http_parse.h"
+#include "intake/http_request.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
