@@ -6,11 +6,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/log.h"
 
@@ -446,6 +448,19 @@ long long cfg_redelivery_window_s(const struct cfg_retry *r)
 	return (ms + 999) / 1000 + CONFIG_PARKED_REPLAY_WINDOW_S;
 }
 
+/* The group may read the file when it is the one the service runs as: our
+ * own (under systemd, Group=orderflow), or the group orderflow the package
+ * creates (the file is root:orderflow 0640, and `orderflowd -t` runs as root). */
+static int group_is_ours(gid_t gid)
+{
+	const struct group *g;
+
+	if (gid == getegid())
+		return 1;
+	g = getgrnam(CONFIG_SERVICE_GROUP);
+	return g != NULL && g->gr_gid == gid;
+}
+
 void cfg_warn_mode(const struct cfg_ctx *c)
 {
 	const config_setting_t *pw = member(section(c, "database"), "password");
@@ -455,8 +470,12 @@ void cfg_warn_mode(const struct cfg_ctx *c)
 
 	if ((v == NULL || *v == '\0') && (tok == NULL || config_setting_length(tok) == 0))
 		return;
-	if (stat(c->path, &st) != 0 || (st.st_mode & 044) == 0)
+	if (stat(c->path, &st) != 0)
 		return;
-	log_warn("%s: holds a password and is readable by others (mode %04o); chmod 600 it",
+	if ((st.st_mode & S_IROTH) == 0 &&
+	    ((st.st_mode & S_IRGRP) == 0 || group_is_ours(st.st_gid)))
+		return;
+	log_warn("%s: holds a password and is readable by others (mode %04o); chmod 600 it, "
+		 "or 640 with group " CONFIG_SERVICE_GROUP,
 		 c->path, (unsigned)(st.st_mode & 07777));
 }

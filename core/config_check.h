@@ -66,7 +66,11 @@ char *cfg_resolve_path(const struct cfg_ctx *c, const char *v);
  * has been read. */
 void cfg_check_cross(struct cfg_ctx *c);
 
-/* Warns (log_warn) when the file holds a secret and others may read it. */
+/* The group orderflowd runs as (systemd/orderflow.sysusers). */
+#define CONFIG_SERVICE_GROUP "orderflow"
+
+/* Warns (log_warn) when the file holds a secret and others may read it: the
+ * world, or a group other than ours or CONFIG_SERVICE_GROUP. */
 void cfg_warn_mode(const struct cfg_ctx *c);
 
 /* The longest a message can take to come back to a worker, in seconds: every

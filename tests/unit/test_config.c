@@ -515,6 +515,68 @@ static void test_private_file_with_password_does_not_warn(void **state)
 	scratch_done(&s);
 }
 
+/* root:orderflow 0640, as the package installs it: the service reads it
+ * through its group. Here the file's group is our own, which counts the same. */
+static void test_group_readable_by_our_group_does_not_warn(void **state)
+{
+	struct scratch s;
+	char *out;
+	const char *conf;
+
+	(void)state;
+	scratch_init(&s);
+	conf = scratch_file(&s, "of.conf",
+			    "broker = { url = \"amqp://h\"; };\n"
+			    "database = { user = \"u\"; password = \"pw\"; };\n", 0640);
+	assert_int_equal(chown(conf, (uid_t)-1, getegid()), 0);
+	out = load_capturing(conf);
+	assert_string_equal(out, "");
+	free(out);
+	scratch_done(&s);
+}
+
+/* Any other group may hold anyone: 0640 then warns. Giving a file away to
+ * another group needs root (CI runs as root). */
+static void test_group_readable_by_another_group_warns(void **state)
+{
+	const gid_t other = 54321;
+	struct scratch s;
+	char *out;
+	const char *conf;
+
+	(void)state;
+	scratch_init(&s);
+	conf = scratch_file(&s, "of.conf",
+			    "broker = { url = \"amqp://h\"; };\n"
+			    "http = { tokens = [\"t\"]; };\n", 0640);
+	if (getegid() == other || chown(conf, (uid_t)-1, other) != 0) {
+		scratch_done(&s);
+		skip();
+	}
+	out = load_capturing(conf);
+	assert_non_null(strstr(out, "is readable by others (mode 0640); chmod 600 it, or 640 "
+				    "with group orderflow"));
+	free(out);
+	scratch_done(&s);
+}
+
+static void test_world_readable_warns_whatever_the_group(void **state)
+{
+	struct scratch s;
+	char *out;
+	const char *conf;
+
+	(void)state;
+	scratch_init(&s);
+	conf = scratch_file(&s, "of.conf",
+			    "broker = { url = \"amqp://h\"; };\n"
+			    "database = { user = \"u\"; password = \"pw\"; };\n", 0604);
+	out = load_capturing(conf);
+	assert_non_null(strstr(out, "is readable by others (mode 0604)"));
+	free(out);
+	scratch_done(&s);
+}
+
 /* ---- errors ---- */
 
 GOLDEN_ERROR(test_unknown_key_is_reported_with_line, "err_unknown_key.conf",
@@ -658,6 +720,9 @@ int main(void)
 		cmocka_unit_test(test_example_config_loads_cleanly),
 		cmocka_unit_test(test_password_readable_by_others_warns),
 		cmocka_unit_test(test_private_file_with_password_does_not_warn),
+		cmocka_unit_test(test_group_readable_by_our_group_does_not_warn),
+		cmocka_unit_test(test_group_readable_by_another_group_warns),
+		cmocka_unit_test(test_world_readable_warns_whatever_the_group),
 		cmocka_unit_test(test_unknown_key_is_reported_with_line),
 		cmocka_unit_test(test_unknown_section_is_an_unknown_key),
 		cmocka_unit_test(test_unknown_domain_is_an_unknown_key),
