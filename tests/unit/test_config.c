@@ -548,6 +548,7 @@ static void test_group_readable_by_another_group_warns(void **state)
 	scratch_init(&s);
 	conf = scratch_file(&s, "of.conf",
 			    "broker = { url = \"amqp://h\"; };\n"
+			    "database = { user = \"u\"; };\n"
 			    "http = { tokens = [\"t\"]; };\n", 0640);
 	if (getegid() == other || chown(conf, (uid_t)-1, other) != 0) {
 		scratch_done(&s);
