@@ -11,10 +11,16 @@ for u in orderflow.service orderflow-migrate.service; do
 	    -e "s|/usr/bin/orderflowctl|$ORDERFLOW_BUILD_DIR/orderflowctl|g" \
 	    "$src/systemd/$u" > "$dir/$u"
 done
-if ! out=$(systemd-analyze verify "$dir/orderflow.service" "$dir/orderflow-migrate.service" 2>&1); then
+# verify also runs man(1) on each Documentation=man: page: the built ones.
+mkdir -p "$dir/man/man5" "$dir/man/man8"
+for page in "$ORDERFLOW_BUILD_DIR"/man/*.[58]; do
+	[ -e "$page" ] && ln -s "$page" "$dir/man/man${page##*.}/"
+done
+if ! out=$(MANPATH=$dir/man systemd-analyze verify "$dir/orderflow.service" \
+	"$dir/orderflow-migrate.service" 2>&1); then
 	echo "not ok - systemd-analyze verify: $out"; exit 1
 fi
-echo "ok - systemd-analyze verify accepts both units"
+echo "ok - systemd-analyze verify accepts both units, their manual pages included"
 line=$(systemd-analyze security --offline=true "$src/systemd/orderflow.service" 2>&1 | grep "Overall exposure level")
 score=$(echo "$line" | sed -E 's/.*: ([0-9.]+) .*/\1/')
 echo "# $line"
