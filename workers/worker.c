@@ -452,6 +452,9 @@ static int worker_admit(struct worker *w, const struct delivery *d, struct envel
 		snprintf(reason, sizeof(reason), "crashed: %d %s workers died handling it",
 			 crashes, w->dom->name);
 		*o = worker_park(w, d, *attempt, reason);
+		/* Parked: a replay is a fresh start (issue 15, item 5). */
+		if (*o == OUT_DONE)
+			crashmem_forget(crashmem_shared, w->dom->name, ev->event_id);
 		envelope_clear(ev);
 		return 0;
 	}
