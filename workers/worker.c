@@ -342,6 +342,51 @@ static enum outcome worker_retry(struct worker *w, const struct delivery *d,
 	return o;
 }
 
+/* ---- the broker's delivery count ------------------------------------------ */
+
+/* Times one event may be given a fresh delivery count (below). Past it the
+ * broker's delivery limit applies again: it stays the backstop for a message
+ * that kills its worker without the crash memory seeing it. */
+#define REQUEUE_MAX 8
+
+/* A quorum queue counts a delivery that went back unacked because its
+ * consumer's channel or connection was lost (RabbitMQ 3.10: x-delivery-count
+ * + 1 for each of the up to `prefetch` messages a killed worker held), and
+ * dead-letters a message past broker.delivery_limit. A worker that is killed
+ * or reconnects often would so park healthy messages that merely sat in its
+ * buffer. Crashes are the crash memory's business (crash_limit, per event),
+ * so once a message has used half the limit it is given back as a fresh copy
+ * (the broker counts a new message from 0), with orderflow-requeued counting
+ * how often. Returns 1 when it did so (the outcome in *o), 0 to go on. */
+static int worker_requeue_if_worn(struct worker *w, const struct delivery *d, enum outcome *o)
+{
+	static const char *const drop[] = { "orderflow-requeued", NULL };
+	int limit = w->cfg->broker.delivery_limit, count, requeued;
+	struct header_set *hs;
+	char buf[32], rk[64];
+
+	if (strcmp(w->cfg->broker.queue_type, "quorum") != 0 ||
+	    delivery_header(d, "x-delivery-count", buf, sizeof(buf)) == NULL)
+		return 0;
+	count = atoi(buf);
+	if (count < (limit > 1 ? limit / 2 : 1))
+		return 0;
+	requeued = delivery_header(d, "orderflow-requeued", buf, sizeof(buf)) ? atoi(buf) : 0;
+	if (requeued >= REQUEUE_MAX)
+		return 0;
+	hs = header_set_new(d, drop);
+	header_set_int(hs, "orderflow-requeued", requeued + 1);
+	snprintf(rk, sizeof(rk), "%s", w->dom->name);
+	*o = worker_send_copy(w, d, EXCHANGE_RETURN, rk, hs, "requeue");
+	header_set_free(hs);
+	if (*o == OUT_DONE)
+		log_info("message %s on %s was delivered %d times without an answer (lost "
+			 "channels): requeued as a fresh copy (%d of at most %d)",
+			 d->message_id ? d->message_id : "(no id)", w->queue, count + 1,
+			 requeued + 1, REQUEUE_MAX);
+	return 1;
+}
+
 /* ---- one delivery ------------------------------------------------------- */
 
 /* A database failure outside the handler: retry the message, or report the
@@ -455,6 +500,10 @@ static int worker_admit(struct worker *w, const struct delivery *d, struct envel
 		/* Parked: a replay is a fresh start (issue 15, item 5). */
 		if (*o == OUT_DONE)
 			crashmem_forget(crashmem_shared, w->dom->name, ev->event_id);
+		envelope_clear(ev);
+		return 0;
+	}
+	if (worker_requeue_if_worn(w, d, o)) {
 		envelope_clear(ev);
 		return 0;
 	}
