@@ -59,13 +59,21 @@ struct worker {
 	int sigfd;
 	int stop;               /* SIGTERM/SIGINT seen */
 	double next_prune;
+	int redo_left;          /* in-process tries left after a lock conflict */
 };
 
 enum outcome {
 	OUT_DONE,       /* acked (or given back): next delivery */
 	OUT_DB_DOWN,    /* the database went away: keep the delivery, redo later */
 	OUT_BROKER,     /* a broker link failed: the delivery will come back */
+	OUT_REDO,       /* a deadlock or lock wait timeout: try again at once */
 };
+
+/* Tries of one delivery in process after a deadlock (1213) or lock wait
+ * timeout (1205), before it goes to a delay tier: such a conflict is over as
+ * soon as the other transaction ends, so a delay tier (1 s at least, and an
+ * attempt used) would only slow the order down. */
+#define LOCK_REDO_TRIES 3
 
 static int worker_prefetch(const struct worker *w)
 {
@@ -389,6 +397,18 @@ static int worker_requeue_if_worn(struct worker *w, const struct delivery *d, en
 
 /* ---- one delivery ------------------------------------------------------- */
 
+/* 1 when the failed statement lost a lock conflict and the delivery may be
+ * tried again in process (the transaction is rolled back by then). */
+static int worker_may_redo(struct worker *w)
+{
+	unsigned int e = db_errno(w->db);
+
+	if ((e != 1213 && e != 1205) || w->redo_left <= 0)
+		return 0;
+	w->redo_left--;
+	return 1;
+}
+
 /* A database failure outside the handler: retry the message, or report the
  * database gone so the caller pauses. */
 static enum outcome worker_db_failed(struct worker *w, const struct delivery *d,
@@ -402,6 +422,8 @@ static enum outcome worker_db_failed(struct worker *w, const struct delivery *d,
 		log_warn("%s of event %s: %s", what, ev->event_id, db_error(w->db));
 		return OUT_DB_DOWN;
 	}
+	if (worker_may_redo(w))
+		return OUT_REDO;
 	return worker_retry(w, d, ev, attempt, reason);
 }
 
@@ -442,6 +464,8 @@ static enum outcome worker_transact(struct worker *w, const struct delivery *d,
 		db_rollback(w->db);
 		if (db_connection_lost(w->db))
 			return OUT_DB_DOWN;
+		if (hr == HANDLER_RETRY && worker_may_redo(w))
+			return OUT_REDO;
 		if (hr == HANDLER_RETRY)
 			return worker_retry(w, d, ev, attempt, ctx.reason);
 		{
@@ -550,6 +574,7 @@ static void worker_wait_hold(struct worker *w)
 static void worker_settle(struct worker *w, const struct delivery *d, const struct envelope *ev,
 			  int attempt)
 {
+	w->redo_left = LOCK_REDO_TRIES;
 	for (;;) {
 		enum outcome o;
 
@@ -558,6 +583,14 @@ static void worker_settle(struct worker *w, const struct delivery *d, const stru
 		crash_slot_leave(w->slot);
 		if (o == OUT_BROKER)
 			worker_drop_in(w);
+		if (o == OUT_REDO) {
+			/* A few ms, jittered, so two workers that deadlocked do
+			 * not meet again in step. */
+			log_info("%s of event %s lost a lock conflict (%s); again at once (%d left)",
+				 ev->event_type, ev->event_id, db_error(w->db), w->redo_left);
+			sleep_ms(2 + rand() % 20);
+			continue;
+		}
 		if (o != OUT_DB_DOWN)
 			return;
 		if (worker_wait_for_db(w) != 0) {
@@ -604,6 +637,17 @@ static int batch_transact(struct worker *w, struct batch_item *it, int n, int *e
 	*emitted_r = 0;
 	if (db_begin(w->db) != DB_OK)
 		return -1;
+	if (w->dom->batch_lock != NULL) {
+		const struct envelope *evs[BATCH_MAX];
+
+		for (int i = 0; i < n; i++)
+			evs[i] = &it[i].ev;
+		if (w->dom->batch_lock(w->db, evs, n) != DB_OK) {
+			log_info("batch of %d: taking its locks: %s; one at a time", n,
+				 db_error(w->db));
+			goto rollback;
+		}
+	}
 	for (int i = 0; i < n; i++) {
 		struct handler_ctx ctx = {
 			.db = w->db, .cfg = w->cfg, .ev = &it[i].ev, .consumer = w->dom->name,

@@ -26,7 +26,7 @@ unacked() {
 }
 for k in $(seq 1 $KILLS); do
 	# In the middle of a batch: the worker holds a full prefetch, 2 s in.
-	t_wait_for 30 'test "$(unacked)" = 16'
+	t_wait_for 90 'test "$(unacked)" = 16'
 	sleep 2
 	kill -KILL -- "-$T_LAST_PID"
 	p_worker probe
