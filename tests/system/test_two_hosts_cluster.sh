@@ -12,7 +12,9 @@
 source "$ORDERFLOW_SOURCE_DIR/tests/lib.sh"
 source "$ORDERFLOW_SOURCE_DIR/tests/system/saga_lib.sh"
 source "$ORDERFLOW_SOURCE_DIR/tests/system/two_hosts_lib.sh"
-STACK=$ORDERFLOW_SOURCE_DIR/scripts/stack
+# The stack's own script: from a worktree whose var/stack links to another
+# checkout's stack, only that checkout's scripts/stack knows its servers.
+STACK=$(cd "$(readlink -f "$ORDERFLOW_SOURCE_DIR/var/stack")/../.." && pwd -P)/scripts/stack
 size=$(sed -n 's/^CLUSTER_SIZE=//p' "$ORDERFLOW_SOURCE_DIR/var/stack/cluster" 2>/dev/null || true)
 if [ -n "$size" ] && [ "$size" != 1 ]; then
 	echo "not ok - two_hosts_cluster: the stack is a cluster already; this test starts from one node (scripts/stack up --cluster 1)" >&2
