@@ -32,6 +32,9 @@ c_exit() {
 		echo "not ok - two_hosts_cluster: scripts/stack up --cluster 1 failed (see $T_DIR/stack.log)" >&2
 		rc=1
 	}
+	# The management API comes back a little after the node: the vhost
+	# is deleted through it.
+	for _ in $(seq 1 60); do t_mgmt GET /api/overview >/dev/null 2>&1 && break; sleep 0.5; done
 	(exit $rc)
 	t__exit
 }
