@@ -67,6 +67,18 @@ int crashmem_count(const struct crashmem *cm, const char *domain, const char *ev
 	return e == NULL ? 0 : atomic_load_explicit(&e->count, memory_order_acquire);
 }
 
+void crashmem_forget(struct crashmem *cm, const char *domain, const char *event_id)
+{
+	struct crash_event *e;
+
+	if (cm == NULL)
+		return;
+	e = crashmem_find(cm, domain, event_id);
+	/* A count of 0 frees the entry too: crashmem_find skips it. */
+	if (e != NULL)
+		atomic_store_explicit(&e->count, 0, memory_order_release);
+}
+
 int crashmem_record(struct crashmem *cm, struct crash_slot *slot, char *event_id_out)
 {
 	struct crash_event *e;

@@ -10,9 +10,11 @@
  * reached domains.<name>.crash_limit parks it with reason `crashed` instead of
  * handling it, so a poison message stops killing workers on any queue type.
  *
- * Only the supervisor writes the crash table and only the owning child writes
- * its slot; readers tolerate a torn read (an event id is compared whole, the
- * count is an atomic int).
+ * Only the supervisor adds to the crash table and only the owning child writes
+ * its slot; the worker that parks an event as `crashed` sets its count back to
+ * 0 (crashmem_forget), so a replayed copy starts afresh instead of being parked
+ * again at once. Readers tolerate a torn read (an event id is compared whole,
+ * the count is an atomic int).
  */
 #ifndef ORDERFLOW_CRASHMEM_H
 #define ORDERFLOW_CRASHMEM_H
@@ -54,6 +56,8 @@ void crash_slot_enter(struct crash_slot *slot, const char *domain, const char *e
 void crash_slot_leave(struct crash_slot *slot);
 /* Crashes counted so far for this event in this domain. */
 int crashmem_count(const struct crashmem *cm, const char *domain, const char *event_id);
+/* The event was parked as `crashed`: its count has served its purpose. */
+void crashmem_forget(struct crashmem *cm, const char *domain, const char *event_id);
 
 /* Supervisor side: a child using `slot` died unexpectedly. If it was handling
  * an event, counts a crash for it and returns the new count (and copies the

@@ -82,6 +82,13 @@ struct domain {
 	 * delivery is then handled alone. 0 for a handler whose effects a
 	 * rollback cannot undo (a webhook POST, a payment gateway call). */
 	int batch;
+	/* Optional, with batch: called first in a batch's transaction with its
+	 * events; takes up front, in the one order the domain's handlers use,
+	 * the contended row locks that the handlers would otherwise take event
+	 * by event, i.e. out of that order across the batch (two workers'
+	 * batches would deadlock). DB_OK, or the failure (the batch is then
+	 * rolled back and handled one delivery at a time). */
+	enum db_status (*batch_lock)(struct db *db, const struct envelope *const *evs, int n);
 };
 
 /* The seven real domains, by id. */

@@ -59,13 +59,21 @@ struct worker {
 	int sigfd;
 	int stop;               /* SIGTERM/SIGINT seen */
 	double next_prune;
+	int redo_left;          /* in-process tries left after a lock conflict */
 };
 
 enum outcome {
 	OUT_DONE,       /* acked (or given back): next delivery */
 	OUT_DB_DOWN,    /* the database went away: keep the delivery, redo later */
 	OUT_BROKER,     /* a broker link failed: the delivery will come back */
+	OUT_REDO,       /* a deadlock or lock wait timeout: try again at once */
 };
+
+/* Tries of one delivery in process after a deadlock (1213) or lock wait
+ * timeout (1205), before it goes to a delay tier: such a conflict is over as
+ * soon as the other transaction ends, so a delay tier (1 s at least, and an
+ * attempt used) would only slow the order down. */
+#define LOCK_REDO_TRIES 3
 
 static int worker_prefetch(const struct worker *w)
 {
@@ -342,7 +350,64 @@ static enum outcome worker_retry(struct worker *w, const struct delivery *d,
 	return o;
 }
 
+/* ---- the broker's delivery count ------------------------------------------ */
+
+/* Times one event may be given a fresh delivery count (below). Past it the
+ * broker's delivery limit applies again: it stays the backstop for a message
+ * that kills its worker without the crash memory seeing it. */
+#define REQUEUE_MAX 8
+
+/* A quorum queue counts a delivery that went back unacked because its
+ * consumer's channel or connection was lost (RabbitMQ 3.10: x-delivery-count
+ * + 1 for each of the up to `prefetch` messages a killed worker held), and
+ * dead-letters a message past broker.delivery_limit. A worker that is killed
+ * or reconnects often would so park healthy messages that merely sat in its
+ * buffer. Crashes are the crash memory's business (crash_limit, per event),
+ * so once a message has used half the limit it is given back as a fresh copy
+ * (the broker counts a new message from 0), with orderflow-requeued counting
+ * how often. Returns 1 when it did so (the outcome in *o), 0 to go on. */
+static int worker_requeue_if_worn(struct worker *w, const struct delivery *d, enum outcome *o)
+{
+	static const char *const drop[] = { "orderflow-requeued", NULL };
+	int limit = w->cfg->broker.delivery_limit, count, requeued;
+	struct header_set *hs;
+	char buf[32], rk[64];
+
+	if (strcmp(w->cfg->broker.queue_type, "quorum") != 0 ||
+	    delivery_header(d, "x-delivery-count", buf, sizeof(buf)) == NULL)
+		return 0;
+	count = atoi(buf);
+	if (count < (limit > 1 ? limit / 2 : 1))
+		return 0;
+	requeued = delivery_header(d, "orderflow-requeued", buf, sizeof(buf)) ? atoi(buf) : 0;
+	if (requeued >= REQUEUE_MAX)
+		return 0;
+	hs = header_set_new(d, drop);
+	header_set_int(hs, "orderflow-requeued", requeued + 1);
+	snprintf(rk, sizeof(rk), "%s", w->dom->name);
+	*o = worker_send_copy(w, d, EXCHANGE_RETURN, rk, hs, "requeue");
+	header_set_free(hs);
+	if (*o == OUT_DONE)
+		log_info("message %s on %s was delivered %d times without an answer (lost "
+			 "channels): requeued as a fresh copy (%d of at most %d)",
+			 d->message_id ? d->message_id : "(no id)", w->queue, count + 1,
+			 requeued + 1, REQUEUE_MAX);
+	return 1;
+}
+
 /* ---- one delivery ------------------------------------------------------- */
+
+/* 1 when the failed statement lost a lock conflict and the delivery may be
+ * tried again in process (the transaction is rolled back by then). */
+static int worker_may_redo(struct worker *w)
+{
+	unsigned int e = db_errno(w->db);
+
+	if ((e != 1213 && e != 1205) || w->redo_left <= 0)
+		return 0;
+	w->redo_left--;
+	return 1;
+}
 
 /* A database failure outside the handler: retry the message, or report the
  * database gone so the caller pauses. */
@@ -357,6 +422,8 @@ static enum outcome worker_db_failed(struct worker *w, const struct delivery *d,
 		log_warn("%s of event %s: %s", what, ev->event_id, db_error(w->db));
 		return OUT_DB_DOWN;
 	}
+	if (worker_may_redo(w))
+		return OUT_REDO;
 	return worker_retry(w, d, ev, attempt, reason);
 }
 
@@ -399,6 +466,8 @@ static enum outcome worker_transact(struct worker *w, const struct delivery *d,
 		db_rollback(w->db);
 		if (db_connection_lost(w->db))
 			return OUT_DB_DOWN;
+		if (hr == HANDLER_RETRY && worker_may_redo(w))
+			return OUT_REDO;
 		if (hr == HANDLER_RETRY)
 			return worker_retry(w, d, ev, attempt, ctx.reason);
 		{
@@ -454,6 +523,13 @@ static int worker_admit(struct worker *w, const struct delivery *d, struct envel
 		snprintf(reason, sizeof(reason), "crashed: %d %s workers died handling it",
 			 crashes, w->dom->name);
 		*o = worker_park(w, d, *attempt, reason);
+		/* Parked: a replay is a fresh start (issue 15, item 5). */
+		if (*o == OUT_DONE)
+			crashmem_forget(crashmem_shared, w->dom->name, ev->event_id);
+		envelope_clear(ev);
+		return 0;
+	}
+	if (worker_requeue_if_worn(w, d, o)) {
 		envelope_clear(ev);
 		return 0;
 	}
@@ -500,6 +576,7 @@ static void worker_wait_hold(struct worker *w)
 static void worker_settle(struct worker *w, const struct delivery *d, const struct envelope *ev,
 			  int attempt)
 {
+	w->redo_left = LOCK_REDO_TRIES;
 	for (;;) {
 		enum outcome o;
 
@@ -508,6 +585,14 @@ static void worker_settle(struct worker *w, const struct delivery *d, const stru
 		crash_slot_leave(w->slot);
 		if (o == OUT_BROKER)
 			worker_drop_in(w);
+		if (o == OUT_REDO) {
+			/* A few ms, jittered, so two workers that deadlocked do
+			 * not meet again in step. */
+			log_info("%s of event %s lost a lock conflict (%s); again at once (%d left)",
+				 ev->event_type, ev->event_id, db_error(w->db), w->redo_left);
+			sleep_ms(2 + rand() % 20);
+			continue;
+		}
 		if (o != OUT_DB_DOWN)
 			return;
 		if (worker_wait_for_db(w) != 0) {
@@ -554,6 +639,17 @@ static int batch_transact(struct worker *w, struct batch_item *it, int n, int *e
 	*emitted_r = 0;
 	if (db_begin(w->db) != DB_OK)
 		return -1;
+	if (w->dom->batch_lock != NULL) {
+		const struct envelope *evs[BATCH_MAX];
+
+		for (int i = 0; i < n; i++)
+			evs[i] = &it[i].ev;
+		if (w->dom->batch_lock(w->db, evs, n) != DB_OK) {
+			log_info("batch of %d: taking its locks: %s; one at a time", n,
+				 db_error(w->db));
+			goto rollback;
+		}
+	}
 	for (int i = 0; i < n; i++) {
 		struct handler_ctx ctx = {
 			.db = w->db, .cfg = w->cfg, .ev = &it[i].ev, .consumer = w->dom->name,

@@ -58,5 +58,25 @@ echo "# relay started $(relay_starts) times; the last two starts ${gap_ms} ms ap
 kill -HUP "$SUP_PID"
 t_wait_for 5 s_notified "RELOADING=1"
 t_pass "a child dying at once is throttled; the supervisor answers HUP"
+
+# A replay is a fresh start: the replayed copy is handled again (and, the
+# fault still being there, crashes crash_limit more workers before it is
+# parked again), not parked at once on the count of before (issue 15, item 5).
+"$BIN/orderflowctl" -c "$T_CONF" parked replay audit --event "$poison" >/dev/null ||
+	t_fail "parked replay audit --event $poison"
+t_wait_for 60 'test "$(grep -c "died by signal 6" "$T_DIR/orderflowd.log")" -ge 6'
+t_wait_for 60 'test "$(grep -c "parked message $poison" "$T_DIR/orderflowd.log")" = 2'
+t_wait_for 30 'test "$(t_queue_depth orderflow.audit.dead)" = 1'
+msg=$(t_get_messages orderflow.audit.dead 1)
+python3 - "$msg" "$poison" <<'PY' || t_fail "replayed event parked again as crashed"
+import json, sys
+m = json.loads(sys.argv[1])[0]
+h = m["properties"]["headers"]
+assert m["properties"]["message_id"] == sys.argv[2], m["properties"]
+assert h["orderflow-parked-reason"].startswith("crashed: 3 "), h
+print("# parked again:", h["orderflow-parked-reason"])
+PY
+crashes=$(grep -c "died by signal 6" "$T_DIR/orderflowd.log" || true)
+t_assert_eq 6 "$crashes" "the replayed event crashed 3 more workers (a fresh count), then was parked again"
 kill -TERM "$SUP_PID"
 t_wait_for 40 sh -c "! kill -0 $SUP_PID 2>/dev/null"
