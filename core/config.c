@@ -277,8 +277,11 @@ static void run_hooks(struct cfg_ctx *c)
 			continue;
 		}
 		for (int d = kd < 0 ? 0 : kd; d < (kd < 0 ? DOM_COUNT : kd + 1); d++) {
-			snprintf(key, sizeof(key), "domains.%s.%s", domain_name((enum domain_id)d),
-				 cfg_key_leaf(k));
+			const char *dn = domain_name((enum domain_id)d);
+
+			if (dn == NULL)
+				continue;
+			snprintf(key, sizeof(key), "domains.%s.%s", dn, cfg_key_leaf(k));
 			k->after(c, k, config_lookup(&c->lc, key), key, cfg_key_base(k, c->cfg, d));
 		}
 	}
