@@ -12,6 +12,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "core/log.h"
+#include "db/migrate.h"
 #include "workers/supervisor_int.h"
 
 static void put_list(FILE *f, const char *name, const struct str_list *l)
@@ -64,8 +65,10 @@ static char *fingerprint(const struct config *c, int service)
 	} else if (service == SERVICE_RELAY) {
 		fprintf(f, "relay=%d,%d,%ld\n", c->relay.batch_size, c->relay.poll_ms,
 			c->relay.retention_s);
-		/* The relay declares every domain's topology. */
+		/* The relay declares every domain's topology and reads every
+		 * domain's outbox. */
 		for (int i = 0; i < DOM_COUNT; i++) {
+			fprintf(f, "db%d=%s\n", i, S(c->domains[i].database));
 			fprintf(f, "on%d=%d\n", i, c->domains[i].workers > 0);
 			put_list(f, "events", &c->domains[i].events);
 		}
@@ -123,6 +126,29 @@ void supervisor_build_services(struct supervisor *s, struct config *cfg)
 	log_set_level((enum log_level)cfg->log_level);
 }
 
+int supervisor_schema_check(const struct config *cfg)
+{
+	const char *names[DOM_COUNT];
+	int n = config_databases(cfg, names), rc = 0;
+
+	for (int i = 0; i < n; i++) {
+		char *err = NULL;
+		int unreachable = 0;
+
+		if (migrate_check(&cfg->database, names[i], &unreachable, &err) == 0)
+			continue;
+		if (unreachable) {
+			/* Not a reason to refuse: the children wait for it. */
+			log_warn("schema check of database %s skipped: %s", names[i], err);
+		} else {
+			log_error("%s", err);
+			rc = -1;
+		}
+		free(err);
+	}
+	return rc;
+}
+
 void supervisor_reload(struct supervisor *s)
 {
 	struct config *next = NULL;
@@ -138,6 +164,11 @@ void supervisor_reload(struct supervisor *s)
 			log_error("reload refused: %s", line);
 		log_error("reload refused: keeping the running configuration");
 		free(errors);
+		goto ready;
+	}
+	if (supervisor_schema_check(next) != 0) {
+		log_error("reload refused: keeping the running configuration");
+		config_free(next);
 		goto ready;
 	}
 	supervisor_build_services(s, next);
