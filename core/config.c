@@ -119,7 +119,7 @@ static const struct key_spec database_keys[] = {
 	STR_KEY(struct cfg_database, user, cfg_check_nonempty),
 	STR_KEY(struct cfg_database, password, NULL),
 	PATH_KEY(struct cfg_database, password_file),
-	STR_KEY(struct cfg_database, name, cfg_check_nonempty),
+	STR_KEY(struct cfg_database, name, cfg_check_dbname),
 	LONG_KEY(struct cfg_database, inbox_retention_s, 1),
 	END_KEYS,
 };
@@ -164,7 +164,7 @@ static const struct key_spec domain_common_keys[] = {
 	INT_KEY(struct cfg_domain, workers, 0, INT_MAX),
 	INT_KEY(struct cfg_domain, prefetch, 1, AMQP_SHORT_MAX),
 	INT_KEY(struct cfg_domain, crash_limit, 1, INT_MAX),
-	STR_KEY(struct cfg_domain, database, cfg_check_nonempty),
+	STR_KEY(struct cfg_domain, database, cfg_check_dbname),
 	END_KEYS,
 };
 

@@ -108,6 +108,17 @@ const char *cfg_check_nonempty(const char *v, char *buf, size_t len)
 	return *v == '\0' ? "must not be empty" : NULL;
 }
 
+const char *cfg_check_dbname(const char *v, char *buf, size_t len)
+{
+	size_t n = strlen(v);
+
+	(void)buf, (void)len;
+	if (n == 0 || n > 64 || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				       "0123456789_") != n)
+		return "must be 1 to 64 letters, digits or _";
+	return NULL;
+}
+
 const char *cfg_check_amqp_url(const char *v, char *buf, size_t len)
 {
 	(void)buf, (void)len;

@@ -1,4 +1,6 @@
-/* orderflowctl db migrate */
+/* orderflowctl db migrate: every database a domain uses (database.name and
+ * each domains.<name>.database) gets the migrations, its own inbox, outbox
+ * and schema_migrations included. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,27 +10,42 @@
 
 static int db_run_cmd(struct ctl *ctl)
 {
-	char *err = NULL;
-	int applied = 0;
+	const char *names[DOM_COUNT];
+	int n = config_databases(ctl->cfg, names);
+	json_t *done = json_array();
 
-	if (ctl->argc != 1 || strcmp(ctl->argv[0], "migrate") != 0)
+	if (ctl->argc != 1 || strcmp(ctl->argv[0], "migrate") != 0) {
+		json_decref(done);
 		return ctl_usage(ctl, "db: expected 'migrate'");
-	if (migrate_run(&ctl->cfg->database, NULL, &applied, &err) != 0) {
-		ctl_error("db migrate: %s", err);
-		free(err);
-		return CTL_ERROR;
+	}
+	for (int i = 0; i < n; i++) {
+		char *err = NULL;
+		int applied = 0;
+
+		if (migrate_run(&ctl->cfg->database, names[i], &applied, &err) != 0) {
+			ctl_error("db migrate %s: %s", names[i], err);
+			free(err);
+			json_decref(done);
+			return CTL_ERROR;
+		}
+		json_array_append_new(done, json_pack("{s:s, s:i}", "database", names[i], "applied",
+						      applied));
+		if (!ctl->json)
+			printf("applied %d migration%s to %s\n", applied, applied == 1 ? "" : "s",
+			       names[i]);
 	}
 	if (ctl->json)
-		ctl_print_json(json_pack("{s:s, s:i, s:s}", "database", ctl->cfg->database.name,
-					 "applied", applied, "migrations", migrate_dir()));
+		ctl_print_json(json_pack("{s:s, s:i, s:s, s:o}", "database", names[0], "applied",
+					 (int)json_integer_value(json_object_get(
+						 json_array_get(done, 0), "applied")),
+					 "migrations", migrate_dir(), "databases", done));
 	else
-		printf("applied %d migration%s to %s\n", applied, applied == 1 ? "" : "s",
-		       ctl->cfg->database.name);
+		json_decref(done);
 	return CTL_OK;
 }
 
 const struct ctl_command ctl_db_cmd = {
 	.group = "db",
-	.usage = "  orderflowctl db migrate                      apply pending migrations\n",
+	.usage = "  orderflowctl db migrate                      apply pending migrations to every domain's database\n",
 	.run = db_run_cmd,
 };

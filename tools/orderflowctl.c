@@ -74,11 +74,11 @@ int ctl_wants_help(const struct ctl *ctl)
 	return 0;
 }
 
-int ctl_db(struct ctl *ctl, struct db **db_r)
+int ctl_db(struct ctl *ctl, enum domain_id dom, struct db **db_r)
 {
 	char *err = NULL;
 
-	if (db_connect(&ctl->cfg->database, NULL, db_r, &err) != 0) {
+	if (db_connect(&ctl->cfg->database, config_domain_db(ctl->cfg, dom), db_r, &err) != 0) {
 		ctl_error("%s", err);
 		free(err);
 		return CTL_ERROR;
