@@ -109,6 +109,7 @@ static const struct key_spec broker_keys[] = {
 	INT_KEY(struct cfg_broker, prefetch, 1, AMQP_SHORT_MAX),
 	SIZE_KEY(struct cfg_broker, max_message_bytes),
 	PATH_KEY(struct cfg_broker, ca_file),
+	STR_KEY(struct cfg_broker, management_url, cfg_check_http_url),
 	END_KEYS,
 };
 
@@ -595,6 +596,7 @@ void config_free(struct config *cfg)
 	cfg_list_clear(&cfg->broker.urls);
 	free(cfg->broker.queue_type);
 	free(cfg->broker.ca_file);
+	free(cfg->broker.management_url);
 	free(cfg->database.host);
 	free(cfg->database.socket);
 	free(cfg->database.user);

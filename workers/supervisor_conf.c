@@ -30,9 +30,9 @@ static void put_list(FILE *f, const char *name, const struct str_list *l)
 static void put_common(FILE *f, const struct config *c)
 {
 	put_list(f, "urls", &c->broker.urls);
-	fprintf(f, "broker=%d,%s,%d,%d,%zu,%s\n", c->broker.heartbeat_s, S(c->broker.queue_type),
-		c->broker.delivery_limit, c->broker.prefetch, c->broker.max_message_bytes,
-		S(c->broker.ca_file));
+	fprintf(f, "broker=%d,%s,%d,%d,%zu,%s,%s\n", c->broker.heartbeat_s,
+		S(c->broker.queue_type), c->broker.delivery_limit, c->broker.prefetch,
+		c->broker.max_message_bytes, S(c->broker.ca_file), S(c->broker.management_url));
 	fprintf(f, "db=%s,%d,%s,%s,%s,%s,%ld\n", S(c->database.host), c->database.port,
 		S(c->database.socket), S(c->database.user), S(c->database.password),
 		S(c->database.name), c->database.inbox_retention_s);
