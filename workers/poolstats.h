@@ -31,6 +31,9 @@ struct pool_stats {
 	struct domain_stats domains[DOM_COUNT];
 	atomic_ullong relayed;         /* outbox rows published by relays */
 	atomic_ullong orders_placed;   /* by the intake (HTTP or ctl in the pool) */
+	atomic_ullong outbox_refused;  /* publishes the broker nacked or returned */
+	atomic_ullong pruned_inbox;    /* expired rows deleted by the pruner */
+	atomic_ullong pruned_outbox;
 };
 
 struct pool_stats *poolstats_create(void);
