@@ -15,8 +15,11 @@
  *       cumulative, le="+Inf" equal to _count; _sum in seconds
  *   orderflow_relayed_total                       counter
  *   orderflow_orders_placed_total                 counter
+ *   orderflow_outbox_refused_total                counter: nacks and returns
+ *   orderflow_pruned_rows_total{table}            counter: inbox, outbox
  *   orderflow_outbox_pending                      gauge   (when the database
  *   orderflow_outbox_lag_seconds                  gauge    answered)
+ *   orderflow_outbox_set_aside                    gauge
  */
 #ifndef ORDERFLOW_HTTP_METRICS_H
 #define ORDERFLOW_HTTP_METRICS_H
@@ -37,9 +40,10 @@ struct metrics_domain {
 
 struct metrics_snapshot {
 	struct metrics_domain domains[DOM_COUNT];
-	unsigned long long relayed, orders_placed;
+	unsigned long long relayed, orders_placed, outbox_refused;
+	unsigned long long pruned_inbox, pruned_outbox;
 	int have_outbox;            /* 0: the outbox gauges are left out */
-	long long outbox_pending;
+	long long outbox_pending, outbox_set_aside;
 	double outbox_lag_s;
 };
 
