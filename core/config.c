@@ -112,6 +112,9 @@ static const struct key_spec retry_keys[] = {
 	{ "delays_ms", K_INTLIST, offsetof(struct cfg_retry, delays_ms), 1, INT_MAX, 1, NULL,
 	  offsetof(struct cfg_retry, delay_count) },
 	INT_KEY(struct cfg_retry, max_attempts, 1, INT_MAX),
+	/* At most ten years: the window plus the retries' delays cannot overflow. */
+	{ "replay_window_s", K_LONG, offsetof(struct cfg_retry, replay_window_s), 0, 315360000L, 0,
+	  NULL, 0 },
 	END_KEYS,
 };
 
@@ -519,6 +522,7 @@ static int set_defaults(struct config *cfg)
 	cfg->database.port = 3306;
 	cfg->database.inbox_retention_s = 2592000;
 	cfg->retry.max_attempts = 10;
+	cfg->retry.replay_window_s = CONFIG_PARKED_REPLAY_WINDOW_S;
 	cfg->supervisor.restart_backoff_min_ms = 1000;
 	cfg->supervisor.restart_backoff_max_ms = 60000;
 	cfg->supervisor.shutdown_timeout_ms = 30000;

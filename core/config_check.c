@@ -355,9 +355,9 @@ static void check_database(struct cfg_ctx *c)
 	if (c->cfg->database.inbox_retention_s < need)
 		cfg_problem(c, ret != NULL ? ret : g, "database.inbox_retention_s",
 			    "must be at least %lld (retries can bring a message back for %lld s, "
-			    "and a parked one may be replayed for %d s)",
-			    need, need - CONFIG_PARKED_REPLAY_WINDOW_S,
-			    CONFIG_PARKED_REPLAY_WINDOW_S);
+			    "and a parked one may be replayed for %ld s)",
+			    need, need - c->cfg->retry.replay_window_s,
+			    c->cfg->retry.replay_window_s);
 }
 
 static void check_broker(struct cfg_ctx *c)
@@ -428,7 +428,7 @@ void cfg_check_cross(struct cfg_ctx *c)
  * transient failure of attempt n sends it through delay tier n (the last tier
  * again once the tiers run out), so up to max_attempts - 1 delays pass before
  * it is parked; an operator may then replay it from the parking lot, which
- * we allow a day for. The inbox must still remember its event_id by then, or
+ * we allow retry.replay_window_s for (a day by default). The inbox must still remember its event_id by then, or
  * a copy that was already processed would be processed again.
  */
 long long cfg_redelivery_window_s(const struct cfg_retry *r)
@@ -437,13 +437,13 @@ long long cfg_redelivery_window_s(const struct cfg_retry *r)
 	long long ms = 0, once;
 
 	if (r->delay_count < 1)
-		return CONFIG_PARKED_REPLAY_WINDOW_S;
+		return r->replay_window_s;
 	once = retries < r->delay_count ? retries : r->delay_count;
 	for (long long i = 0; i < once; i++)
 		ms += r->delays_ms[i];
 	/* At most 2^31 retries of at most 2^31 ms each: no overflow. */
 	ms += (retries - once) * r->delays_ms[r->delay_count - 1];
-	return (ms + 999) / 1000 + CONFIG_PARKED_REPLAY_WINDOW_S;
+	return (ms + 999) / 1000 + r->replay_window_s;
 }
 
 void cfg_warn_mode(const struct cfg_ctx *c)
