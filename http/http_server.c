@@ -3,7 +3,8 @@
  *
  * http_run() binds http.listen (that address only, with SO_REUSEPORT so
  * that http.workers processes share it), serves with
- * HTTP_THREADS threads, and waits on a signalfd in the main thread. SIGTERM
+ * HTTP_THREADS threads, and runs the role skeleton (proc/role_server.c) in
+ * the main thread, which only waits for a signal. SIGTERM
  * or SIGINT drains: the listening socket is closed (MHD_quiesce_daemon), the
  * requests in flight finish (up to half of supervisor.shutdown_timeout_ms,
  * at most HTTP_DRAIN_MAX_MS), then the daemon stops and the process exits
@@ -23,14 +24,12 @@
  */
 #include <errno.h>
 #include <netdb.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -41,7 +40,7 @@
 #include "http/http_gate.h"
 #include "http/http_handlers.h"
 #include "http/http_server.h"
-#include "proc/signals.h"
+#include "proc/role_server.h"
 
 #define HTTP_THREADS 4
 #define HTTP_CONN_MEMORY (64 * 1024)  /* per connection: headers and read buffer */
@@ -297,26 +296,6 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, struct sockaddr_st
 		MHD_OPTION_END);
 }
 
-/* Blocks until SIGTERM or SIGINT. */
-static void wait_for_stop(int sigfd)
-{
-	struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
-	struct signalfd_siginfo si;
-
-	for (;;) {
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
-			log_error("poll on the signalfd: %s; stopping", strerror(errno));
-			return;
-		}
-		while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
-				return;
-			log_info("signal %u ignored (the supervisor restarts us on a change)",
-				 si.ssi_signo);
-		}
-	}
-}
-
 static void drain(struct http_server *s)
 {
 	long long limit = s->cfg->supervisor.shutdown_timeout_ms / 2;
@@ -339,41 +318,65 @@ static void drain(struct http_server *s)
 	s->daemon = NULL;
 }
 
-int http_run(const struct config *cfg)
-{
-	struct http_server s = { .cfg = cfg };
-	struct sockaddr_storage ss;
-	int sigfd, code = EXIT_RESTART;
+/* ---- the role skeleton (proc/role_server.h) ------------------------------ */
 
-	/* First: the MHD threads inherit the blocked mask. */
-	sigfd = signals_child_fd();
-	if (sigfd < 0) {
-		log_error("signalfd: %s", strerror(errno));
+static int http_start(void *role, struct role_server *rs)
+{
+	struct http_server *s = role;
+	struct sockaddr_storage ss;
+
+	(void)rs;
+	if (resolve_listen(s->cfg->http.listen, &ss) != 0)
+		return EXIT_CONFIG;
+	if (http_dbconns_new(s->cfg, &s->ctx.dbconns) != 0 ||
+	    http_brokerprobe_new(s->cfg, &s->ctx.broker) != 0)
+		return EXIT_RESTART;
+	s->ctx.cfg = s->cfg;
+	atomic_init(&s->inflight, 0);
+	atomic_init(&s->draining, 0);
+	s->daemon = start_daemon(s, &ss);
+	if (s->daemon == NULL) {
+		log_error("cannot listen on %s (see the lines above)", s->cfg->http.listen);
 		return EXIT_RESTART;
 	}
-	if (resolve_listen(cfg->http.listen, &ss) != 0) {
-		code = EXIT_CONFIG;
-		goto out;
-	}
-	if (http_dbconns_new(cfg, &s.ctx.dbconns) != 0 ||
-	    http_brokerprobe_new(cfg, &s.ctx.broker) != 0)
-		goto out;
-	s.ctx.cfg = cfg;
-	atomic_init(&s.inflight, 0);
-	atomic_init(&s.draining, 0);
-	s.daemon = start_daemon(&s, &ss);
-	if (s.daemon == NULL) {
-		log_error("cannot listen on %s (see the lines above)", cfg->http.listen);
-		goto out;
-	}
-	log_info("listening on %s with %d threads", cfg->http.listen, HTTP_THREADS);
-	wait_for_stop(sigfd);
+	log_info("listening on %s with %d threads", s->cfg->http.listen, HTTP_THREADS);
+	return 0;
+}
+
+/* The MHD threads serve; the main thread only waits for a stop. */
+static int http_turn(void *role, struct role_server *rs)
+{
+	(void)role;
+	role_server_wait(rs, -1);
+	return 0;
+}
+
+static void http_drain(void *role, struct role_server *rs)
+{
+	(void)rs;
 	log_info("stopping: no new connections, finishing requests in flight");
-	drain(&s);
-	code = EXIT_DRAINED;
-out:
-	http_brokerprobe_free(s.ctx.broker);
-	http_dbconns_free(s.ctx.dbconns);
-	close(sigfd);
-	return code;
+	drain(role);
+}
+
+static void http_stop(void *role)
+{
+	struct http_server *s = role;
+
+	if (s->daemon != NULL)
+		MHD_stop_daemon(s->daemon);
+	http_brokerprobe_free(s->ctx.broker);
+	http_dbconns_free(s->ctx.dbconns);
+}
+
+int http_run(const struct config *cfg)
+{
+	static const struct role_ops ops = {
+		.start = http_start,
+		.turn = http_turn,
+		.drain = http_drain,
+		.stop = http_stop,
+	};
+	struct http_server s = { .cfg = cfg };
+
+	return role_server_run("http", &ops, &s);
 }
