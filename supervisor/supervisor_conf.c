@@ -17,12 +17,10 @@
 
 /* What a child of service i reads, from the key table's roles: a key added
  * to the table reaches the right children with nothing to edit here. */
-static char *fingerprint(const struct config *c, int service)
+static char *fingerprint(const struct config *c, const struct service *sv)
 {
-	if (service < DOM_COUNT)
-		return config_fingerprint(c, CONFIG_ROLE_DOMAIN, (enum domain_id)service);
-	return config_fingerprint(c, service == SERVICE_RELAY ? CONFIG_ROLE_RELAY : CONFIG_ROLE_HTTP,
-				  DOM_ORDER);
+	return config_fingerprint(c, role_get(sv->kind)->reads,
+				  sv->kind == ROLE_DOMAIN ? sv->domain : DOM_ORDER);
 }
 
 static void service_names(struct service *sv, int i)
@@ -50,9 +48,10 @@ void supervisor_build_services(struct supervisor *s, struct config *cfg)
 {
 	for (int i = 0; i < SERVICES_MAX; i++) {
 		struct service *sv = &s->services[i];
-		char *fp = fingerprint(cfg, i);
+		char *fp;
 
 		service_names(sv, i);
+		fp = fingerprint(cfg, sv);
 		sv->wanted = wanted_of(cfg, i);
 		sv->crash_limit = i < DOM_COUNT ? cfg->domains[i].crash_limit : 0;
 		if (sv->fingerprint != NULL && (fp == NULL || strcmp(fp, sv->fingerprint) != 0)) {

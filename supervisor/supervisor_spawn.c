@@ -18,8 +18,6 @@
 #include "core/log.h"
 #include "proc/proctitle.h"
 #include "supervisor/supervisor_int.h"
-#include "workers/webhook_curl.h"
-#include "workers/worker.h"
 
 static int free_slot(const struct supervisor *s)
 {
@@ -49,20 +47,7 @@ static void child_main(struct supervisor *s, int service, int slot, pid_t parent
 	if (getenv("ORDERFLOW_TEST_EXIT_AT_START") != NULL &&
 	    strcmp(getenv("ORDERFLOW_TEST_EXIT_AT_START"), sv->name) == 0)
 		_exit(1);
-	switch (sv->kind) {
-	case ROLE_DOMAIN:
-		webhook_transport_use_curl();
-		code = worker_run(domain_get(sv->domain), s->cfg, &s->crash->slots[slot]);
-		break;
-	case ROLE_RELAY:
-		crash_slot_ready(&s->crash->slots[slot]);
-		code = relay_run(s->cfg);
-		break;
-	default:
-		crash_slot_ready(&s->crash->slots[slot]);
-		code = http_run(s->cfg);
-		break;
-	}
+	code = role_get(sv->kind)->run(s->cfg, sv->domain, &s->crash->slots[slot]);
 	fflush(NULL);
 	exit(code);
 }
