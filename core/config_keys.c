@@ -381,8 +381,9 @@ const struct cfg_key cfg_keys[] = {
 	{ .key = "database.password_file", .type = &cfg_path, .other = "password",
 	  .after = cfg_after_password_file, .off = CF(database.password_file),
 	  .flags = CFG_SECRET, .roles = CFG_R_CLIENTS },
-	STR("database.name", CF(database.name), "\"orderflow\"", cfg_check_nonempty, NULL,
-	    CFG_R_CLIENTS),
+	/* Written into SQL as an identifier (CREATE DATABASE, `db`.stock). */
+	STR("database.name", CF(database.name), "\"orderflow\"", cfg_check_dbname,
+	    "1 to 64 letters, digits or _", CFG_R_CLIENTS),
 	{ .key = "database.inbox_retention_s", .type = &cfg_long, .def = "2592000", .min = 1,
 	  .max = LONG_MAX, .after = cfg_after_inbox_retention, .off = CF(database.inbox_retention_s),
 	  .roles = CFG_R_DOMAINS },
@@ -407,10 +408,11 @@ const struct cfg_key cfg_keys[] = {
 	  .roles = CFG_R_SELF },
 	INT("domains.*.crash_limit", DF(crash_limit), "3", 1, INT_MAX,
 	    CFG_R_SUPERVISOR | CFG_R_SELF),
-	/* The HTTP intake writes to the order and notification databases. */
-	{ .key = "domains.*.database", .type = &cfg_string, .check = cfg_check_nonempty,
-	  .def_doc = "database.name", .off = DF(database),
-	  .roles = CFG_R_SELF | CFG_R_HTTP | CFG_R_CTL },
+	/* The HTTP intake writes to the order and notification databases and
+	 * prices from inventory's; the relay publishes every database's outbox. */
+	{ .key = "domains.*.database", .type = &cfg_string, .check = cfg_check_dbname,
+	  .allowed = "1 to 64 letters, digits or _", .def_doc = "database.name",
+	  .off = DF(database), .roles = CFG_R_SELF | CFG_R_RELAY | CFG_R_HTTP | CFG_R_CTL },
 	STR("domains.order.currency", DF(currency), "\"EUR\"", cfg_check_currency,
 	    "ISO 4217 code (3 upper-case letters)",
 	    CFG_R_SELF | CFG_R_DOM(DOM_PAYMENT) | CFG_R_HTTP | CFG_R_CTL),
