@@ -2,6 +2,7 @@
 #include "broker/amqp_link.h"
 #include "broker/link_int.h"
 #include "core/config.h"
+#include "core/config_check.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -133,6 +134,28 @@ static int bind_queue(struct amqp_link *link, const char *queue, const char *exc
 	return rc;
 }
 
+static int unbind_queue(struct amqp_link *link, const char *queue, const char *exchange,
+			const char *key)
+{
+	char what[400];
+	int rc;
+
+	snprintf(what, sizeof(what), "unbind queue %s from exchange %s with key %s", queue,
+		 exchange, key);
+	amqp_link_lock(link);
+	rc = link_require_ok(link, what);
+	if (rc == 0) {
+		/* Unbinding what is not bound is not an error to RabbitMQ. */
+		amqp_queue_unbind(link->conn, AMQP_LINK_CHANNEL, amqp_cstring_bytes(queue),
+				  amqp_cstring_bytes(exchange), amqp_cstring_bytes(key),
+				  amqp_empty_table);
+		rc = amqp_link_check(link, amqp_get_rpc_reply(link->conn), what);
+		amqp_maybe_release_buffers(link->conn);
+	}
+	amqp_link_unlock(link);
+	return rc;
+}
+
 /* ---- the contract ------------------------------------------------------- */
 
 int topology_declare_exchanges(struct amqp_link *link)
@@ -158,6 +181,32 @@ static int declare_parking_lot(struct amqp_link *link, const struct config *cfg,
 	return 0;
 }
 
+static int has_key(const char *const *keys, int nkeys, const char *key)
+{
+	for (int i = 0; i < nkeys; i++)
+		if (strcmp(keys[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+/* AMQP cannot list a queue's bindings: unbind every key a domain could have
+ * bound (each event of DESIGN.md, and "#") that it does not want now, so a
+ * reload that drops a key (webhook.events) stops its routing. */
+static int unbind_unwanted(struct amqp_link *link, const char *queue, const char *const *keys,
+			   int nkeys)
+{
+	const char *const *all;
+	int n = cfg_routing_keys(&all);
+
+	for (int i = 0; i < n; i++)
+		if (!has_key(keys, nkeys, all[i]) &&
+		    unbind_queue(link, queue, EXCHANGE_EVENTS, all[i]) < 0)
+			return -1;
+	if (!has_key(keys, nkeys, "#") && unbind_queue(link, queue, EXCHANGE_EVENTS, "#") < 0)
+		return -1;
+	return 0;
+}
+
 static int declare_work_queue(struct amqp_link *link, const struct config *cfg,
 			      const char *domain, const char *const *keys, int nkeys)
 {
@@ -175,6 +224,8 @@ static int declare_work_queue(struct amqp_link *link, const struct config *cfg,
 	for (i = 0; i < nkeys; i++)
 		if (bind_queue(link, q, EXCHANGE_EVENTS, keys[i]) < 0)
 			return -1;
+	if (unbind_unwanted(link, q, keys, nkeys) < 0)
+		return -1;
 	return bind_queue(link, q, EXCHANGE_RETURN, domain);
 }
 

@@ -11,7 +11,9 @@
  * delay tiers orderflow.<domain>.retry.<n> (bound to orderflow.retry with key
  * <domain>.<n>, x-message-ttl = delays_ms[n-1], dead-letter to orderflow.return
  * with key <domain>), and its parking lot orderflow.<domain>.dead (bound to
- * orderflow.dead with key <domain>). Quorum queues that dead-letter use
+ * orderflow.dead with key <domain>). Keys of DESIGN.md "Events" (and "#")
+ * that the domain does not want are unbound, so bindings follow the config.
+ * Quorum queues that dead-letter use
  * x-dead-letter-strategy = at-least-once and x-overflow = reject-publish.
  */
 #ifndef ORDERFLOW_TOPOLOGY_H

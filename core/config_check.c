@@ -243,6 +243,12 @@ static const char *const routing_keys[] = {
 	"shipping.scheduled", "shipping.cancelled",
 };
 
+int cfg_routing_keys(const char *const **keys_r)
+{
+	*keys_r = routing_keys;
+	return (int)(sizeof(routing_keys) / sizeof(routing_keys[0]));
+}
+
 const char *cfg_check_event(const char *v, char *buf, size_t len)
 {
 	for (size_t i = 0; i < sizeof(routing_keys) / sizeof(routing_keys[0]); i++)

@@ -63,6 +63,9 @@ const char *cfg_check_http_url(const char *v, char *buf, size_t len);
 const char *cfg_check_queue_type(const char *v, char *buf, size_t len);
 const char *cfg_check_currency(const char *v, char *buf, size_t len);
 const char *cfg_check_listen(const char *v, char *buf, size_t len);
+/* The routing keys of DESIGN.md "Events" (every key a domain may bind,
+ * besides "#"); returns how many. */
+int cfg_routing_keys(const char *const **keys_r);
 const char *cfg_check_event(const char *v, char *buf, size_t len);
 const char *cfg_check_log_level(const char *v, char *buf, size_t len);
 
