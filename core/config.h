@@ -49,6 +49,7 @@ struct cfg_broker {
 	int prefetch;              /* default 16; per-consumer (global = 0) */
 	size_t max_message_bytes;  /* default 262144 */
 	char *ca_file;             /* amqps:// CA bundle; NULL = system default */
+	char *management_url;      /* http(s)://host:port of the management API; NULL or "" = none */
 };
 
 struct cfg_database {

@@ -367,6 +367,11 @@ const struct cfg_key cfg_keys[] = {
 	SIZE("broker.max_message_bytes", CF(broker.max_message_bytes), "262144", CFG_R_DOMAINS),
 	{ .key = "broker.ca_file", .type = &cfg_path, .def_doc = "the system's CA bundle",
 	  .after = cfg_after_ca_file, .off = CF(broker.ca_file), .roles = CFG_R_CLIENTS },
+	/* Whoever declares a work queue sets its delivery-limit policy. */
+	{ .key = "broker.management_url", .type = &cfg_string, .check = cfg_check_http_url,
+	  .allowed = "empty, or an http:// or https:// URL",
+	  .def_doc = "none (the delivery limit is the queue argument x-delivery-limit)",
+	  .off = CF(broker.management_url), .roles = CFG_R_DOMAINS | CFG_R_RELAY | CFG_R_CTL },
 
 	{ .key = "database.host", .type = &cfg_string, .check = cfg_check_nonempty,
 	  .def_doc = "\"127.0.0.1\" unless socket is set", .after = cfg_after_db_host,
