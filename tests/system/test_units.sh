@@ -71,3 +71,13 @@ grep -q '^ExecStartPre=/usr/bin/orderflowctl -c /etc/orderflow/orderflow.conf db
 	"$src/systemd/orderflow.service" ||
 	{ echo "not ok - orderflow.service does not migrate before it starts"; exit 1; }
 echo "ok - orderflow.service migrates (ExecStartPre=) before the new binary serves"
+
+# orderflowd -t warns about the settings that cannot change on a live system
+# and says what to do.
+out=$("$ORDERFLOW_BUILD_DIR/orderflowd" -t -c "$src/tests/configs/valid_minimal.conf" 2>&1) ||
+	{ echo "not ok - orderflowd -t refused valid_minimal.conf: $out"; exit 1; }
+grep -q "warning: broker.queue_type .*cannot change on a live system.*delete the orderflow.\* queues" <<<"$out" &&
+	grep -q "warning: broker.delivery_limit .*set broker.management_url" <<<"$out" &&
+	grep -q "configuration is valid" <<<"$out" ||
+	{ echo "not ok - orderflowd -t does not warn about queue_type and delivery_limit: $out"; exit 1; }
+echo "ok - orderflowd -t warns about broker.queue_type and a delivery_limit without management_url, and says what to do"
