@@ -125,6 +125,10 @@ static void fill_props(amqp_basic_properties_t *props, const struct publish_msg 
 		props->_flags |= AMQP_BASIC_HEADERS_FLAG;
 		props->headers = *msg->headers;
 	}
+	if (msg->expiration) {
+		props->_flags |= AMQP_BASIC_EXPIRATION_FLAG;
+		props->expiration = amqp_cstring_bytes(msg->expiration);
+	}
 }
 
 int publisher_send(struct amqp_link *link, const struct publish_msg *msg, uint64_t *tag_r)

@@ -34,6 +34,7 @@ struct publish_msg {
 	uint64_t timestamp;         /* seconds since the epoch; 0 = now */
 	const amqp_table_t *headers; /* optional; copied as given */
 	int mandatory;              /* 1: an unroutable message fails the wait */
+	const char *expiration;     /* per-message TTL in ms as text; NULL = none */
 };
 
 int publisher_enable(struct amqp_link *link);

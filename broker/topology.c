@@ -2,9 +2,13 @@
 #include "broker/amqp_link.h"
 #include "broker/link_int.h"
 #include "core/config.h"
+#include "core/config_check.h"
+#include "core/log.h"
+#include "broker/policy.h"
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Longest domain name we accept: every derived name stays well inside the
@@ -133,6 +137,58 @@ static int bind_queue(struct amqp_link *link, const char *queue, const char *exc
 	return rc;
 }
 
+/* 1 when the last error is the broker refusing a redeclaration because the
+ * existing queue has argument `arg` (an older orderflow set it). */
+static int refused_for_arg(struct amqp_link *link, const char *arg)
+{
+	char quoted[64];
+
+	snprintf(quoted, sizeof(quoted), "'%s'", arg);
+	return amqp_link_ok(link) && strstr(amqp_link_error(link), "PRECONDITION_FAILED") != NULL &&
+	       strstr(amqp_link_error(link), quoted) != NULL;
+}
+
+/* Deletes a queue only when it holds no message (the broker checks that
+ * atomically); -1 when it is not empty or the broker refuses. */
+static int delete_if_empty(struct amqp_link *link, const char *name)
+{
+	char what[160];
+	int rc;
+
+	snprintf(what, sizeof(what), "delete empty queue %s", name);
+	amqp_link_lock(link);
+	rc = link_require_ok(link, what);
+	if (rc == 0) {
+		amqp_queue_delete(link->conn, AMQP_LINK_CHANNEL, amqp_cstring_bytes(name), 0, 1);
+		rc = amqp_link_check(link, amqp_get_rpc_reply(link->conn), what);
+		amqp_maybe_release_buffers(link->conn);
+	}
+	amqp_link_unlock(link);
+	return rc;
+}
+
+static int unbind_queue(struct amqp_link *link, const char *queue, const char *exchange,
+			const char *key)
+{
+	char what[400];
+	int rc;
+
+	snprintf(what, sizeof(what), "unbind queue %s from exchange %s with key %s", queue,
+		 exchange, key);
+	amqp_link_lock(link);
+	rc = link_require_ok(link, what);
+	if (rc == 0) {
+		/* Unbinding what is not bound is not an error to RabbitMQ. */
+		amqp_queue_unbind(link->conn, AMQP_LINK_CHANNEL, amqp_cstring_bytes(queue),
+				  amqp_cstring_bytes(exchange), amqp_cstring_bytes(key),
+				  amqp_empty_table);
+		rc = amqp_link_check(link, amqp_get_rpc_reply(link->conn), what);
+		amqp_maybe_release_buffers(link->conn);
+	}
+	amqp_link_unlock(link);
+	return rc;
+}
+
 /* ---- the contract ------------------------------------------------------- */
 
 int topology_declare_exchanges(struct amqp_link *link)
@@ -158,6 +214,32 @@ static int declare_parking_lot(struct amqp_link *link, const struct config *cfg,
 	return 0;
 }
 
+static int has_key(const char *const *keys, int nkeys, const char *key)
+{
+	for (int i = 0; i < nkeys; i++)
+		if (strcmp(keys[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+/* AMQP cannot list a queue's bindings: unbind every key a domain could have
+ * bound (each event of DESIGN.md, and "#") that it does not want now, so a
+ * reload that drops a key (webhook.events) stops its routing. */
+static int unbind_unwanted(struct amqp_link *link, const char *queue, const char *const *keys,
+			   int nkeys)
+{
+	const char *const *all;
+	int n = cfg_routing_keys(&all);
+
+	for (int i = 0; i < n; i++)
+		if (!has_key(keys, nkeys, all[i]) &&
+		    unbind_queue(link, queue, EXCHANGE_EVENTS, all[i]) < 0)
+			return -1;
+	if (!has_key(keys, nkeys, "#") && unbind_queue(link, queue, EXCHANGE_EVENTS, "#") < 0)
+		return -1;
+	return 0;
+}
+
 static int declare_work_queue(struct amqp_link *link, const struct config *cfg,
 			      const char *domain, const char *const *keys, int nkeys)
 {
@@ -167,14 +249,36 @@ static int declare_work_queue(struct amqp_link *link, const struct config *cfg,
 
 	topology_work_queue(q, sizeof(q), domain);
 	arg_str(&a, "x-queue-type", is_quorum(cfg) ? "quorum" : "classic");
-	if (is_quorum(cfg))
+	/* With a management URL the delivery limit is a policy, which a
+	 * reload can change; without, the fixed argument. */
+	if (is_quorum(cfg) && !policy_manages_delivery_limit(cfg))
 		arg_long(&a, "x-delivery-limit", cfg->broker.delivery_limit);
 	args_dead_letter(&a, cfg, EXCHANGE_DEAD, domain);
-	if (declare_queue(link, q, &a) < 0)
-		return -1;
+	if (declare_queue(link, q, &a) < 0) {
+		/* A work queue holds work: never deleted. One declared with the
+		 * argument keeps it (the broker applies the lower of argument and
+		 * policy) until an operator recreates it. */
+		if (!refused_for_arg(link, "x-delivery-limit") ||
+		    topology_queue_depth(link, q, NULL, NULL) < 0)
+			return -1;
+		log_warn("queue %s keeps the fixed x-delivery-limit it was declared with: a "
+			 "broker.delivery_limit above it has no effect until the queue is recreated",
+			 q);
+	}
+	if (policy_manages_delivery_limit(cfg)) {
+		char *err = NULL;
+
+		if (policy_set_delivery_limit(cfg, domain, &err) != 0) {
+			link_set_error(link, "%s", err);
+			free(err);
+			return -1;
+		}
+	}
 	for (i = 0; i < nkeys; i++)
 		if (bind_queue(link, q, EXCHANGE_EVENTS, keys[i]) < 0)
 			return -1;
+	if (unbind_unwanted(link, q, keys, nkeys) < 0)
+		return -1;
 	return bind_queue(link, q, EXCHANGE_RETURN, domain);
 }
 
@@ -187,9 +291,30 @@ static int declare_retry_tier(struct amqp_link *link, const struct config *cfg,
 	topology_retry_queue(q, sizeof(q), domain, tier);
 	snprintf(key, sizeof(key), "%s.%d", domain, tier);
 	arg_str(&a, "x-queue-type", is_quorum(cfg) ? "quorum" : "classic");
-	arg_long(&a, "x-message-ttl", cfg->retry.delays_ms[tier - 1]);
+	/* No x-message-ttl: each retried copy carries its tier's delay as its
+	 * expiration, so retry.delays_ms can change on a live system. */
 	args_dead_letter(&a, cfg, EXCHANGE_RETURN, domain);
-	if (declare_queue(link, q, &a) < 0 || bind_queue(link, q, EXCHANGE_RETRY, key) < 0)
+	if (declare_queue(link, q, &a) < 0) {
+		/* A tier an older orderflow declared with x-message-ttl: replace
+		 * it when it is empty (a retry published meanwhile is returned,
+		 * unroutable, and its worker tries again); otherwise it keeps
+		 * working, its old TTL capping the delay, until a later start
+		 * finds it empty. */
+		if (!refused_for_arg(link, "x-message-ttl"))
+			return -1;
+		if (delete_if_empty(link, q) == 0) {
+			log_info("queue %s: replaced the tier declared with a fixed x-message-ttl", q);
+			if (declare_queue(link, q, &a) < 0)
+				return -1;
+		} else if (topology_queue_depth(link, q, NULL, NULL) == 0) {
+			log_warn("queue %s keeps the fixed x-message-ttl it was declared with until it "
+				 "is empty: a longer retry.delays_ms[%d] waits at most that long", q,
+				 tier - 1);
+		} else {
+			return -1;
+		}
+	}
+	if (bind_queue(link, q, EXCHANGE_RETRY, key) < 0)
 		return -1;
 	return 0;
 }

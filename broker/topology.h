@@ -7,11 +7,15 @@
  *
  * For a domain: its work queue orderflow.<domain> (bound to orderflow.events
  * with each of its keys and to orderflow.return with key <domain>, dead-letters
- * to orderflow.dead with key <domain>, x-delivery-limit on quorum queues), its
+ * to orderflow.dead with key <domain>; on quorum queues the delivery limit is
+ * x-delivery-limit, or a policy when broker.management_url is set), its
  * delay tiers orderflow.<domain>.retry.<n> (bound to orderflow.retry with key
- * <domain>.<n>, x-message-ttl = delays_ms[n-1], dead-letter to orderflow.return
+ * <domain>.<n>, no TTL of their own: a retried copy's expiration is
+ * delays_ms[n-1]; dead-letter to orderflow.return
  * with key <domain>), and its parking lot orderflow.<domain>.dead (bound to
- * orderflow.dead with key <domain>). Quorum queues that dead-letter use
+ * orderflow.dead with key <domain>). Keys of DESIGN.md "Events" (and "#")
+ * that the domain does not want are unbound, so bindings follow the config.
+ * Quorum queues that dead-letter use
  * x-dead-letter-strategy = at-least-once and x-overflow = reject-publish.
  */
 #ifndef ORDERFLOW_TOPOLOGY_H

@@ -49,6 +49,22 @@ const char *config_domain_db(const struct config *cfg, enum domain_id dom)
 	return cfg->database.name;
 }
 
+int config_databases(const struct config *cfg, const char *names_r[DOM_COUNT])
+{
+	int n = 0;
+
+	for (int d = 0; d < DOM_COUNT; d++) {
+		const char *name = config_domain_db(cfg, (enum domain_id)d);
+		int seen = 0;
+
+		for (int i = 0; i < n; i++)
+			seen |= strcmp(names_r[i], name) == 0;
+		if (!seen)
+			names_r[n++] = name;
+	}
+	return n;
+}
+
 /* ---- names against the table ---- */
 
 /* Matches `name` ("domains.order") part by part against the start of table

@@ -49,6 +49,7 @@ struct cfg_broker {
 	int prefetch;              /* default 16; per-consumer (global = 0) */
 	size_t max_message_bytes;  /* default 262144 */
 	char *ca_file;             /* amqps:// CA bundle; NULL = system default */
+	char *management_url;      /* http(s)://host:port of the management API; NULL or "" = none */
 };
 
 struct cfg_database {
@@ -140,6 +141,10 @@ void config_free(struct config *cfg);
 
 /* The database name a domain uses (its own, or database.name). */
 const char *config_domain_db(const struct config *cfg, enum domain_id dom);
+/* The distinct databases of all domains (on or off: the intake writes the
+ * order domain's even when its workers are off), in domain order; returns
+ * how many (1..DOM_COUNT). The names are owned by cfg. */
+int config_databases(const struct config *cfg, const char *names_r[DOM_COUNT]);
 
 /* The processes that read a configuration (see core/config_keys.c). */
 enum config_role {

@@ -157,6 +157,17 @@ static const char *check_url_port(const char *v, char *buf, size_t len)
 	return buf;
 }
 
+const char *cfg_check_dbname(const char *v, char *buf, size_t len)
+{
+	size_t n = strlen(v);
+
+	(void)buf, (void)len;
+	if (n == 0 || n > 64 || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				       "0123456789_") != n)
+		return "must be 1 to 64 letters, digits or _";
+	return NULL;
+}
+
 const char *cfg_check_amqp_url(const char *v, char *buf, size_t len)
 {
 	if (strncmp(v, "amqp://", 7) == 0 || strncmp(v, "amqps://", 8) == 0)
@@ -231,6 +242,12 @@ static const char *const routing_keys[] = {
 	"order.cancelled",    "stock.released",     "payment.refunded",
 	"shipping.scheduled", "shipping.cancelled",
 };
+
+int cfg_routing_keys(const char *const **keys_r)
+{
+	*keys_r = routing_keys;
+	return (int)(sizeof(routing_keys) / sizeof(routing_keys[0]));
+}
 
 const char *cfg_check_event(const char *v, char *buf, size_t len)
 {

@@ -55,11 +55,17 @@ void cfg_problems_free(struct cfg_ctx *c);
 typedef const char *(*cfg_str_check)(const char *v, char *buf, size_t len);
 
 const char *cfg_check_nonempty(const char *v, char *buf, size_t len);
+/* A database name: 1 to 64 of [A-Za-z0-9_] (it is written into SQL as an
+ * identifier: CREATE DATABASE, and the intake's `db`.stock). */
+const char *cfg_check_dbname(const char *v, char *buf, size_t len);
 const char *cfg_check_amqp_url(const char *v, char *buf, size_t len);
 const char *cfg_check_http_url(const char *v, char *buf, size_t len);
 const char *cfg_check_queue_type(const char *v, char *buf, size_t len);
 const char *cfg_check_currency(const char *v, char *buf, size_t len);
 const char *cfg_check_listen(const char *v, char *buf, size_t len);
+/* The routing keys of DESIGN.md "Events" (every key a domain may bind,
+ * besides "#"); returns how many. */
+int cfg_routing_keys(const char *const **keys_r);
 const char *cfg_check_event(const char *v, char *buf, size_t len);
 const char *cfg_check_log_level(const char *v, char *buf, size_t len);
 

@@ -367,6 +367,11 @@ const struct cfg_key cfg_keys[] = {
 	SIZE("broker.max_message_bytes", CF(broker.max_message_bytes), "262144", CFG_R_DOMAINS),
 	{ .key = "broker.ca_file", .type = &cfg_path, .def_doc = "the system's CA bundle",
 	  .after = cfg_after_ca_file, .off = CF(broker.ca_file), .roles = CFG_R_CLIENTS },
+	/* Whoever declares a work queue sets its delivery-limit policy. */
+	{ .key = "broker.management_url", .type = &cfg_string, .check = cfg_check_http_url,
+	  .allowed = "empty, or an http:// or https:// URL",
+	  .def_doc = "none (the delivery limit is the queue argument x-delivery-limit)",
+	  .off = CF(broker.management_url), .roles = CFG_R_DOMAINS | CFG_R_RELAY | CFG_R_CTL },
 
 	{ .key = "database.host", .type = &cfg_string, .check = cfg_check_nonempty,
 	  .def_doc = "\"127.0.0.1\" unless socket is set", .after = cfg_after_db_host,
@@ -381,8 +386,9 @@ const struct cfg_key cfg_keys[] = {
 	{ .key = "database.password_file", .type = &cfg_path, .other = "password",
 	  .after = cfg_after_password_file, .off = CF(database.password_file),
 	  .flags = CFG_SECRET, .roles = CFG_R_CLIENTS },
-	STR("database.name", CF(database.name), "\"orderflow\"", cfg_check_nonempty, NULL,
-	    CFG_R_CLIENTS),
+	/* Written into SQL as an identifier (CREATE DATABASE, `db`.stock). */
+	STR("database.name", CF(database.name), "\"orderflow\"", cfg_check_dbname,
+	    "1 to 64 letters, digits or _", CFG_R_CLIENTS),
 	{ .key = "database.inbox_retention_s", .type = &cfg_long, .def = "2592000", .min = 1,
 	  .max = LONG_MAX, .after = cfg_after_inbox_retention, .off = CF(database.inbox_retention_s),
 	  .roles = CFG_R_DOMAINS },
@@ -407,10 +413,11 @@ const struct cfg_key cfg_keys[] = {
 	  .roles = CFG_R_SELF },
 	INT("domains.*.crash_limit", DF(crash_limit), "3", 1, INT_MAX,
 	    CFG_R_SUPERVISOR | CFG_R_SELF),
-	/* The HTTP intake writes to the order and notification databases. */
-	{ .key = "domains.*.database", .type = &cfg_string, .check = cfg_check_nonempty,
-	  .def_doc = "database.name", .off = DF(database),
-	  .roles = CFG_R_SELF | CFG_R_HTTP | CFG_R_CTL },
+	/* The HTTP intake writes to the order and notification databases and
+	 * prices from inventory's; the relay publishes every database's outbox. */
+	{ .key = "domains.*.database", .type = &cfg_string, .check = cfg_check_dbname,
+	  .allowed = "1 to 64 letters, digits or _", .def_doc = "database.name",
+	  .off = DF(database), .roles = CFG_R_SELF | CFG_R_RELAY | CFG_R_HTTP | CFG_R_CTL },
 	STR("domains.order.currency", DF(currency), "\"EUR\"", cfg_check_currency,
 	    "ISO 4217 code (3 upper-case letters)",
 	    CFG_R_SELF | CFG_R_DOM(DOM_PAYMENT) | CFG_R_HTTP | CFG_R_CTL),

@@ -431,3 +431,86 @@ out:
 		*applied_r = applied;
 	return rc;
 }
+
+/* ---- the start-up check ---------------------------------------------------- */
+
+/* COUNT(*) of a query with one parameter, or -1 with *err_r. */
+static int count_of(struct db *db, const char *sql, const char *param, const char *what,
+		    char **err_r)
+{
+	struct db_param p[1] = { DBP_STR(param) };
+	struct db_rows rows;
+	const char *v;
+	int n;
+
+	if (db_select(db, sql, p, 1, &rows) != DB_OK) {
+		*err_r = errf("%s: %s", what, db_error(db));
+		return -1;
+	}
+	v = db_rows_get(&rows, 0, 0);
+	n = v != NULL ? atoi(v) : 0;
+	db_rows_free(&rows);
+	return n;
+}
+
+/* The newest version recorded in database `name`: 0 when none, -1 when it
+ * has no schema_migrations (or does not exist), -2 on a failure (*err_r). */
+static int schema_version(struct db *db, const char *name, char **err_r)
+{
+	struct db_rows rows;
+	const char *v;
+	int n;
+
+	n = count_of(db, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? "
+			 "AND table_name = 'schema_migrations'", name, "looking for schema_migrations",
+		     err_r);
+	if (n <= 0)
+		return n < 0 ? -2 : -1;
+	if (db_select_database(db, name) != DB_OK ||
+	    db_select(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", NULL, 0,
+		      &rows) != DB_OK) {
+		*err_r = errf("reading %s.schema_migrations: %s", name, db_error(db));
+		return -2;
+	}
+	v = db_rows_get(&rows, 0, 0);
+	n = v != NULL ? atoi(v) : 0;
+	db_rows_free(&rows);
+	return n;
+}
+
+int migrate_check(const struct cfg_database *cfg, const char *dbname, int *unreachable_r,
+		  char **err_r)
+{
+	const char *name = dbname != NULL ? dbname : cfg->name;
+	struct db *db = NULL;
+	int version;
+
+	*err_r = NULL;
+	if (unreachable_r != NULL)
+		*unreachable_r = 0;
+	if (db_connect_server(cfg, &db, err_r) != 0) {
+		if (unreachable_r != NULL)
+			*unreachable_r = 1;
+		return -1;
+	}
+	version = schema_version(db, name, err_r);
+	if (version == -2 && unreachable_r != NULL)
+		*unreachable_r = db_connection_lost(db);
+	db_close(db);
+	if (version == -2)
+		return -1;
+	if (version < MIGRATE_SCHEMA_VERSION) {
+		*err_r = errf("database %s has schema version %d%s, this orderflowd needs %d: run "
+			      "`orderflowctl db migrate` first", name, version < 0 ? 0 : version,
+			      version < 0 ? " (no schema_migrations table)" : "",
+			      MIGRATE_SCHEMA_VERSION);
+		return -1;
+	}
+	if (version > MIGRATE_SCHEMA_VERSION) {
+		*err_r = errf("database %s has schema version %d, newer than the version %d this "
+			      "orderflowd knows: run the orderflowd that migrated it (or a newer one)",
+			      name, version, MIGRATE_SCHEMA_VERSION);
+		return -1;
+	}
+	return 0;
+}

@@ -18,6 +18,20 @@ struct cfg_database;
  * server's message. */
 int migrate_run(const struct cfg_database *cfg, const char *dbname, int *applied_r,
 		char **err_r);
+/* The schema this build's code is written for: the number of the newest
+ * file in db/migrations. Bump it with every new migration (test_migrate
+ * checks that it matches the folder). */
+#define MIGRATE_SCHEMA_VERSION 3
+
+/* Start-up check of database `dbname`: 0 when its schema_migrations holds
+ * exactly MIGRATE_SCHEMA_VERSION as its newest version; otherwise -1 and
+ * *err_r (malloc'd): an older or missing schema names `orderflowctl db
+ * migrate`, a newer one names both versions; a server that cannot be reached
+ * says so (*unreachable_r = 1, may be NULL), since that is no reason to
+ * refuse to start. */
+int migrate_check(const struct cfg_database *cfg, const char *dbname, int *unreachable_r,
+		  char **err_r);
+
 /* The folder migrate_run reads. */
 const char *migrate_dir(void);
 

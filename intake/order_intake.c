@@ -255,6 +255,7 @@ struct place_req {
 	const char *currency;           /* resolved: domains.order.currency */
 	struct order_item_req *items;   /* merged, sorted by sku */
 	long long *prices;              /* unit prices, filled from stock */
+	const char *stock_db;           /* inventory's database: the catalogue */
 	int nitems;
 	const char *key;                /* Idempotency-Key or NULL */
 	char *canonical;                /* the canonical request, with a key */
@@ -381,13 +382,18 @@ static int place_prices(struct db *db, struct place_req *p, long long *total_r, 
 			size_t errlen)
 {
 	long long total = 0, line;
+	char sql[160];
 
+	/* The catalogue lives in inventory's database, on the same server as
+	 * the order's (one database.host): name it. The name is one of the
+	 * config's database names, which migrations accept only as
+	 * [A-Za-z0-9_]. */
+	snprintf(sql, sizeof(sql), "SELECT price_cents FROM `%s`.stock WHERE sku = ?", p->stock_db);
 	for (int i = 0; i < p->nitems; i++) {
 		struct db_param k[1] = { DBP_STR(p->items[i].sku) };
 		char price[32];
 		int found;
-		enum db_status st = db_select_text(db, "SELECT price_cents FROM stock WHERE sku = ?",
-						    k, 1, price, sizeof(price), &found);
+		enum db_status st = db_select_text(db, sql, k, 1, price, sizeof(price), &found);
 
 		if (st != DB_OK)
 			return db_fail(db, st, "read price", err, errlen);
@@ -549,7 +555,8 @@ int order_place(struct db *db, const struct config *cfg, const char *customer_id
 		size_t errlen)
 {
 	struct place_req p = { .customer_id = customer_id, .currency = currency,
-			       .key = idempotency_key };
+			       .key = idempotency_key,
+			       .stock_db = config_domain_db(cfg, DOM_INVENTORY) };
 	int code;
 
 	*order_r = NULL;

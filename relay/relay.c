@@ -12,6 +12,10 @@
  *
  * The relay declares every domain's topology before publishing, so an event
  * is never published before the queues that want it exist.
+ *
+ * Every database a domain writes (domains.<name>.database, else
+ * database.name) has its own outbox: the relay keeps one connection per
+ * distinct database and takes a batch from each in turn.
  */
 #include <errno.h>
 #include <signal.h>
@@ -40,7 +44,10 @@
 struct relay {
 	const struct config *cfg;
 	struct amqp_link *link;
-	struct db *db;
+	const char *dbnames[DOM_COUNT];  /* config_databases() */
+	struct db *dbs[DOM_COUNT];
+	int ndbs;
+	struct db *db;                   /* the one of dbs[] in use */
 	int sigfd;
 	int stop;
 	double next_prune;
@@ -71,10 +78,14 @@ static int relay_connect(struct relay *r)
 {
 	char *err = NULL;
 
-	if (r->db == NULL && db_connect(&r->cfg->database, NULL, &r->db, &err) != 0) {
-		log_warn("database: %s", err);
-		free(err);
-		return -1;
+	for (int i = 0; i < r->ndbs; i++) {
+		if (r->dbs[i] != NULL)
+			continue;
+		if (db_connect(&r->cfg->database, r->dbnames[i], &r->dbs[i], &err) != 0) {
+			log_warn("database %s: %s", r->dbnames[i], err);
+			free(err);
+			return -1;
+		}
 	}
 	if (r->link != NULL && amqp_link_ok(r->link))
 		return 0;
@@ -93,8 +104,9 @@ static int relay_connect(struct relay *r)
 		r->link = NULL;
 		return -1;
 	}
-	log_info("connected to %s and %s; relaying", amqp_link_node(r->link),
-		 r->cfg->database.name);
+	log_info("connected to %s; relaying the outbox of %d database%s (%s%s)",
+		 amqp_link_node(r->link), r->ndbs, r->ndbs == 1 ? "" : "s", r->dbnames[0],
+		 r->ndbs > 1 ? ", ..." : "");
 	return 0;
 }
 
@@ -126,7 +138,15 @@ static int relay_publish(struct relay *r, const struct outbox_batch *b)
 	return publisher_wait(r->link, tag, RELAY_CONFIRM_TIMEOUT_MS);
 }
 
-/* One batch; returns the rows published, or -1. */
+static const char *db_current_name(const struct relay *r)
+{
+	for (int i = 0; i < r->ndbs; i++)
+		if (r->dbs[i] == r->db)
+			return r->dbnames[i];
+	return "?";
+}
+
+/* One batch from r->db; returns the rows published, or -1. */
 static int relay_batch(struct relay *r)
 {
 	struct outbox_batch b = { 0 };
@@ -134,7 +154,7 @@ static int relay_batch(struct relay *r)
 	int n = -1;
 
 	if (db_begin(r->db) != DB_OK || outbox_claim(r->db, r->cfg->relay.batch_size, &b) != DB_OK) {
-		log_warn("outbox claim: %s", db_error(r->db));
+		log_warn("outbox claim in %s: %s", db_current_name(r), db_error(r->db));
 		goto fail;
 	}
 	if (b.count == 0) {
@@ -172,17 +192,21 @@ out:
 
 static void relay_prune(struct relay *r)
 {
-	int deleted = 0;
 	double now = clock_monotonic_s();
 
 	if (now < r->next_prune)
 		return;
 	r->next_prune = now + RELAY_PRUNE_INTERVAL_S;
-	if (outbox_prune(r->db, r->cfg->relay.retention_s, RELAY_PRUNE_BATCH, &deleted) != DB_OK)
-		log_warn("outbox prune: %s", db_error(r->db));
-	else if (deleted > 0)
-		log_info("outbox prune: %d published rows older than %ld s deleted", deleted,
-			 r->cfg->relay.retention_s);
+	for (int i = 0; i < r->ndbs; i++) {
+		int deleted = 0;
+
+		if (outbox_prune(r->dbs[i], r->cfg->relay.retention_s, RELAY_PRUNE_BATCH,
+				 &deleted) != DB_OK)
+			log_warn("outbox prune in %s: %s", r->dbnames[i], db_error(r->dbs[i]));
+		else if (deleted > 0)
+			log_info("outbox prune in %s: %d published rows older than %ld s deleted",
+				 r->dbnames[i], deleted, r->cfg->relay.retention_s);
+	}
 }
 
 static void relay_drop(struct relay *r)
@@ -190,10 +214,33 @@ static void relay_drop(struct relay *r)
 	if (r->link != NULL)
 		amqp_link_close(r->link);
 	r->link = NULL;
-	if (r->db != NULL && db_connection_lost(r->db)) {
-		db_close(r->db);
-		r->db = NULL;
+	for (int i = 0; i < r->ndbs; i++) {
+		if (r->dbs[i] != NULL && db_connection_lost(r->dbs[i])) {
+			db_close(r->dbs[i]);
+			r->dbs[i] = NULL;
+		}
 	}
+}
+
+/* One batch from each database's outbox; the rows published in all, the
+ * largest batch in *fullest_r, or -1 when one failed. */
+static int relay_round(struct relay *r, int *fullest_r)
+{
+	int total = 0;
+
+	*fullest_r = 0;
+	for (int i = 0; i < r->ndbs; i++) {
+		int n;
+
+		r->db = r->dbs[i];
+		n = relay_batch(r);
+		if (n < 0)
+			return -1;
+		total += n;
+		if (n > *fullest_r)
+			*fullest_r = n;
+	}
+	return total;
 }
 
 int relay_run(const struct config *cfg)
@@ -201,13 +248,14 @@ int relay_run(const struct config *cfg)
 	struct relay r = { .cfg = cfg };
 	long backoff = 500;
 
+	r.ndbs = config_databases(cfg, r.dbnames);
 	r.sigfd = signals_child_fd();
 	if (r.sigfd < 0) {
 		log_error("signalfd: %s", strerror(errno));
 		return EXIT_RESTART;
 	}
 	while (!r.stop) {
-		int n;
+		int fullest;
 
 		if (relay_connect(&r) != 0) {
 			relay_nap(&r, backoff);
@@ -215,11 +263,10 @@ int relay_run(const struct config *cfg)
 			continue;
 		}
 		backoff = 500;
-		n = relay_batch(&r);
-		if (n < 0) {
+		if (relay_round(&r, &fullest) < 0) {
 			relay_drop(&r);
 			relay_nap(&r, 500);
-		} else if (n < cfg->relay.batch_size) {
+		} else if (fullest < cfg->relay.batch_size) {
 			relay_prune(&r);
 			relay_wake_wait(r.sigfd, cfg->relay.poll_ms);
 		}
@@ -228,8 +275,9 @@ int relay_run(const struct config *cfg)
 	log_info("stopping: %llu events relayed", r.published);
 	if (r.link != NULL)
 		amqp_link_close(r.link);
-	if (r.db != NULL)
-		db_close(r.db);
+	for (int i = 0; i < r.ndbs; i++)
+		if (r.dbs[i] != NULL)
+			db_close(r.dbs[i]);
 	close(r.sigfd);
 	return EXIT_DRAINED;
 }

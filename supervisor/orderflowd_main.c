@@ -38,6 +38,31 @@ static void usage(FILE *out)
 		ORDERFLOW_DEFAULT_CONFIG);
 }
 
+/* Settings that a reload accepts but that cannot change on a live system
+ * as they are: said on every check, with what to do. */
+static void warn_fixed_settings(const char *path, const struct config *cfg)
+{
+	const char *qt = cfg->broker.queue_type != NULL ? cfg->broker.queue_type : "quorum";
+	int policy = cfg->broker.management_url != NULL && cfg->broker.management_url[0] != '\0';
+
+	fprintf(stderr,
+		"%s: warning: broker.queue_type (\"%s\") cannot change on a live system: "
+		"existing queues keep their type and the broker refuses another (406); to change "
+		"it stop orderflowd, drain and delete the orderflow.* queues, then start\n",
+		path, qt);
+	if (strcmp(qt, "quorum") == 0 && !policy)
+		fprintf(stderr,
+			"%s: warning: broker.delivery_limit (%d) is the queue argument "
+			"x-delivery-limit, fixed when a work queue is declared: a new value does not "
+			"apply to existing queues; set broker.management_url to keep it in a policy "
+			"that a reload changes\n",
+			path, cfg->broker.delivery_limit);
+	fprintf(stderr,
+		"%s: warning: a changed database.name or domains.<name>.database points a domain "
+		"at a database without its rows: stop orderflowd, move the tables, `orderflowctl db migrate`, then start\n",
+		path);
+}
+
 static int check_config(const char *path)
 {
 	struct config *cfg = NULL;
@@ -48,6 +73,7 @@ static int check_config(const char *path)
 		free(errors);
 		return 1;
 	}
+	warn_fixed_settings(path, cfg);
 	config_free(cfg);
 	fprintf(stderr, "%s: configuration is valid\n", path);
 	return 0;

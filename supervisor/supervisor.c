@@ -349,6 +349,13 @@ int supervisor_run(struct config *cfg, const char *config_path)
 	int code;
 
 	memset(&s, 0, sizeof(s));
+	/* Before any child: a schema they cannot use would only make them fail
+	 * one by one. */
+	if (supervisor_schema_check(cfg) != 0) {
+		log_error("not starting: the database schema does not match this orderflowd");
+		config_free(cfg);
+		return EXIT_CONFIG;
+	}
 	s.cfg = cfg;
 	s.config_path = config_path;
 	s.started_ms = clock_monotonic_ms();

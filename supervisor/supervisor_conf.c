@@ -13,6 +13,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "core/log.h"
+#include "db/migrate.h"
 #include "supervisor/supervisor_int.h"
 
 /* What a child of service i reads, from the key table's roles: a key added
@@ -69,6 +70,29 @@ void supervisor_build_services(struct supervisor *s, struct config *cfg)
 	log_set_level((enum log_level)cfg->log_level);
 }
 
+int supervisor_schema_check(const struct config *cfg)
+{
+	const char *names[DOM_COUNT];
+	int n = config_databases(cfg, names), rc = 0;
+
+	for (int i = 0; i < n; i++) {
+		char *err = NULL;
+		int unreachable = 0;
+
+		if (migrate_check(&cfg->database, names[i], &unreachable, &err) == 0)
+			continue;
+		if (unreachable) {
+			/* Not a reason to refuse: the children wait for it. */
+			log_warn("schema check of database %s skipped: %s", names[i], err);
+		} else {
+			log_error("%s", err);
+			rc = -1;
+		}
+		free(err);
+	}
+	return rc;
+}
+
 void supervisor_reload(struct supervisor *s)
 {
 	struct config *next = NULL;
@@ -84,6 +108,11 @@ void supervisor_reload(struct supervisor *s)
 			log_error("reload refused: %s", line);
 		log_error("reload refused: keeping the running configuration");
 		free(errors);
+		goto ready;
+	}
+	if (supervisor_schema_check(next) != 0) {
+		log_error("reload refused: keeping the running configuration");
+		config_free(next);
 		goto ready;
 	}
 	supervisor_build_services(s, next);

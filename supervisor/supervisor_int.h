@@ -69,6 +69,10 @@ struct supervisor {
  * its settings are unchanged, and gets a new generation otherwise. */
 void supervisor_build_services(struct supervisor *s, struct config *cfg);
 void supervisor_reload(struct supervisor *s);
+/* Every database of cfg has the schema this build expects (migrate_check);
+ * what is wrong is logged. A database that cannot be reached is only
+ * warned about. Holds a connection only while it checks. */
+int supervisor_schema_check(const struct config *cfg);
 /* supervisor_spawn.c: forks one child of service i. 0, or -1 (logged). */
 int supervisor_spawn(struct supervisor *s, int service);
 void supervisor_status(struct supervisor *s);

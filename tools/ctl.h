@@ -53,8 +53,9 @@ int ctl_wants_help(const struct ctl *ctl);
 
 struct db;
 struct amqp_link;
-/* Connections for a subcommand; error reported, CTL_ERROR returned on failure. */
-int ctl_db(struct ctl *ctl, struct db **db_r);
+/* Connections for a subcommand (the database: that of domain `dom`); error
+ * reported, CTL_ERROR returned on failure. */
+int ctl_db(struct ctl *ctl, enum domain_id dom, struct db **db_r);
 int ctl_link(struct ctl *ctl, struct amqp_link **link_r);
 
 extern const struct ctl_command ctl_db_cmd, ctl_topology_cmd, ctl_stock_cmd, ctl_order_cmd,

@@ -1,4 +1,5 @@
-/* orderflowctl stock set SKU QTY [--price CENTS] | stock show */
+/* orderflowctl stock set SKU QTY [--price CENTS] | stock show: the catalogue,
+ * in the inventory domain's database. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -44,7 +45,7 @@ static int stock_set(struct ctl *ctl)
 		return ctl_usage(ctl, "stock set: QTY must be a whole number from 0 to %d", INT_MAX);
 	if (price_s != NULL && parse_count(price_s, LLONG_MAX / 100000, &price) != 0)
 		return ctl_usage(ctl, "stock set: --price must be a whole number of cents >= 0");
-	if (ctl_db(ctl, &db) != CTL_OK)
+	if (ctl_db(ctl, DOM_INVENTORY, &db) != CTL_OK)
 		return CTL_ERROR;
 	if (price >= 0) {
 		struct db_param p[3] = { DBP_STR(sku), DBP_INT(qty), DBP_INT(price) };
@@ -93,7 +94,7 @@ static int stock_show(struct ctl *ctl)
 
 	if (ctl->argc != 1)
 		return ctl_usage(ctl, "stock show takes no arguments");
-	if (ctl_db(ctl, &db) != CTL_OK)
+	if (ctl_db(ctl, DOM_INVENTORY, &db) != CTL_OK)
 		return CTL_ERROR;
 	if (db_select(db, "SELECT sku, available, price_cents FROM stock ORDER BY sku", NULL, 0,
 		      &rows) != DB_OK) {

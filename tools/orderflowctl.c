@@ -141,13 +141,13 @@ int ctl_config(struct ctl *ctl)
 	return CTL_OK;
 }
 
-int ctl_db(struct ctl *ctl, struct db **db_r)
+int ctl_db(struct ctl *ctl, enum domain_id dom, struct db **db_r)
 {
 	char *err = NULL;
 
 	if (ctl_config(ctl) != CTL_OK)
 		return CTL_ERROR;
-	if (db_connect(&ctl->cfg->database, NULL, db_r, &err) != 0) {
+	if (db_connect(&ctl->cfg->database, config_domain_db(ctl->cfg, dom), db_r, &err) != 0) {
 		ctl_error("%s", err != NULL ? err : "cannot connect to the database");
 		free(err);
 		return CTL_ERROR;

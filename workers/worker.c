@@ -259,8 +259,9 @@ static enum outcome worker_ack(struct worker *w, const struct delivery *d)
 /* Publishes a copy with confirm, then acks the original. */
 static enum outcome worker_send_copy(struct worker *w, const struct delivery *d,
 				     const char *exchange, const char *routing_key,
-				     struct header_set *hs, const char *what)
+				     struct header_set *hs, const char *what, int expire_ms)
 {
+	char expiration[16];
 	struct publish_msg msg = {
 		.exchange = exchange,
 		.routing_key = routing_key,
@@ -273,6 +274,10 @@ static enum outcome worker_send_copy(struct worker *w, const struct delivery *d,
 		.mandatory = 1,
 	};
 
+	if (expire_ms > 0) {
+		snprintf(expiration, sizeof(expiration), "%d", expire_ms);
+		msg.expiration = expiration;
+	}
 	if (worker_connect_out(w) != 0 ||
 	    publisher_publish_confirmed(w->out, &msg, CONFIRM_TIMEOUT_MS) != 0) {
 		/* Not acked: the original stays in the queue. Give it back so it
@@ -303,7 +308,7 @@ static enum outcome worker_park(struct worker *w, const struct delivery *d, int 
 	header_set_str(hs, "orderflow-parked-from", w->queue);
 	header_set_int(hs, "orderflow-attempt", attempt);
 	snprintf(rk, sizeof(rk), "%s", w->dom->name);
-	o = worker_send_copy(w, d, EXCHANGE_DEAD, rk, hs, "park");
+	o = worker_send_copy(w, d, EXCHANGE_DEAD, rk, hs, "park", 0);
 	header_set_free(hs);
 	if (o == OUT_DONE && w->stats != NULL)
 		poolstats_add(&w->stats->parked, 1);
@@ -339,7 +344,10 @@ static enum outcome worker_retry(struct worker *w, const struct delivery *d,
 		header_set_str(hs, "orderflow-first-failed-at", first);
 	}
 	snprintf(rk, sizeof(rk), "%s.%d", w->dom->name, tier);
-	o = worker_send_copy(w, d, EXCHANGE_RETRY, rk, hs, "retry");
+	/* The tier's delay travels with the copy (the tier queue has no TTL of
+	 * its own), so a reload that changes retry.delays_ms applies to the
+	 * next retry. Dead-lettering back drops the expiration. */
+	o = worker_send_copy(w, d, EXCHANGE_RETRY, rk, hs, "retry", rc->delays_ms[tier - 1]);
 	header_set_free(hs);
 	if (o == OUT_DONE && w->stats != NULL)
 		poolstats_add(&w->stats->retried, 1);
@@ -385,7 +393,7 @@ static int worker_requeue_if_worn(struct worker *w, const struct delivery *d, en
 	hs = header_set_new(d, drop);
 	header_set_int(hs, "orderflow-requeued", requeued + 1);
 	snprintf(rk, sizeof(rk), "%s", w->dom->name);
-	*o = worker_send_copy(w, d, EXCHANGE_RETURN, rk, hs, "requeue");
+	*o = worker_send_copy(w, d, EXCHANGE_RETURN, rk, hs, "requeue", 0);
 	header_set_free(hs);
 	if (*o == OUT_DONE)
 		log_info("message %s on %s was delivered %d times without an answer (lost "
