@@ -385,7 +385,7 @@ const struct cfg_key cfg_keys[] = {
 	    CFG_R_CLIENTS),
 	{ .key = "database.inbox_retention_s", .type = &cfg_long, .def = "2592000", .min = 1,
 	  .max = LONG_MAX, .after = cfg_after_inbox_retention, .off = CF(database.inbox_retention_s),
-	  .roles = CFG_R_DOMAINS },
+	  .roles = CFG_R_RELAY }, /* its pruner (relay/pruner.h) */
 
 	{ .key = "retry.delays_ms", .type = &cfg_intlist, .def = "[1000, 10000, 60000, 300000]",
 	  .min = 1, .max = INT_MAX, .min_items = 1, .off = CF(retry.delays_ms),
