@@ -391,6 +391,11 @@ const struct cfg_key cfg_keys[] = {
 	  .min = 1, .max = INT_MAX, .min_items = 1, .off = CF(retry.delays_ms),
 	  .count_off = CF(retry.delay_count), .roles = CFG_R_DOMAINS | CFG_R_RELAY | CFG_R_CTL },
 	INT("retry.max_attempts", CF(retry.max_attempts), "10", 1, INT_MAX, CFG_R_DOMAINS),
+	/* Only the check of database.inbox_retention_s reads it (at most ten
+	 * years: the window plus the retries' delays cannot overflow); the relay,
+	 * which reads the retention, restarts when that changes. */
+	{ .key = "retry.replay_window_s", .type = &cfg_long, .def = "86400", .min = 0,
+	  .max = 315360000L, .off = CF(retry.replay_window_s), .roles = 0 },
 
 	{ .key = "supervisor.restart_backoff_min_ms", .type = &cfg_int, .def = "1000", .min = 1,
 	  .max = INT_MAX, .after = cfg_after_backoff, .off = CF(supervisor.restart_backoff_min_ms),
