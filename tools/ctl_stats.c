@@ -211,13 +211,17 @@ static const struct ctl_help stats_help[] = {
 	  "usage: orderflowctl stats\n\n"
 	  "For each enabled domain the depths a passive queue.declare gives (ready\n"
 	  "messages, consumers; unacknowledged messages are not counted), then the\n"
-	  "outbox over every database the enabled domains use. Takes no flags.\n\n"
+	  "outbox and the pruner's totals over every database the enabled domains\n"
+	  "use. Takes no flags.\n\n"
 	  "--json prints {\"domains\": [...], \"outbox\": {...}}:\n"
 	  "  domains[]  domain, queue (its work queue), ready, consumers,\n"
 	  "             retrying (the messages in its retry tiers), parked (in its\n"
 	  "             parking lot); null for a queue not declared yet\n"
 	  "  outbox     pending (rows not yet published), lag_seconds (the age of the\n"
-	  "             oldest of them, 0 when none); null when a database cannot be read\n" },
+	  "             oldest of them, 0 when none), set_aside (rows the broker refused\n"
+	  "             5 times, failed_at set), pruned: {inbox, outbox} each with rows\n"
+	  "             (expired rows the pruner deleted, ever) and last_at (UTC, null\n"
+	  "             when never); null when a database cannot be read\n" },
 	{ NULL, NULL },
 };
 
