@@ -10,7 +10,9 @@ RES holds what bench/saga measured: *.json from the C tools, *.proc
 snapshots ("# epoch clk_tck <cpu line of /proc/stat>" then "pid role ticks
 rss_kib"), *.samples (every 2 s: "epoch queued outbox shipped role=rss,..."),
 step windows and counts, latency.tsv (microseconds, created->confirmed and
-created->shipped, from the orders table).
+created->shipped, from the orders table). While RES/count_tables exists (the
+bounded-tables phase), each sample also holds the row counts of the inbox and
+the outbox.
 """
 import glob
 import json
@@ -24,6 +26,9 @@ import sys
 # backlog grows by no more than FLAT of the deliveries offered per second.
 KEEP_UP = 0.95
 FLAT = 0.01
+# The bounded-tables run: a table is flat when, after the retention, its row
+# count changes by no more than this fraction of the rows written per second.
+FLAT_TABLES = 0.05
 
 
 def load(path, default=None):
@@ -203,6 +208,9 @@ def sample(out, vhost, mycnf, db, pidfile, top):
     rabbit = find_rabbit(top)
     sql = ("SELECT (SELECT COUNT(*) FROM outbox WHERE published_at IS NULL), "
            "(SELECT COUNT(*) FROM orders WHERE status = 'SHIPPED')")
+    # Counting whole tables costs the database: only in the phase that asks.
+    flag = os.path.join(os.path.dirname(out), "count_tables")
+    sql_tables = "SELECT (SELECT COUNT(*) FROM inbox), (SELECT COUNT(*) FROM outbox)"
     with open(out, "a", buffering=1) as f:
         while True:
             t = time.time()
@@ -211,6 +219,10 @@ def sample(out, vhost, mycnf, db, pidfile, top):
                 qs = {q["name"]: q.get("messages") or 0 for q in json.load(urllib.request.urlopen(req, timeout=10))
                       if q["name"].startswith("orderflow.") and not q["name"].endswith(".dead")}
                 ob, sh = run(["mysql", "--defaults-file=" + mycnf, "-N", "-B", db, "-e", sql]).split()
+                tables = {}
+                if os.path.exists(flag):
+                    ti, to = run(["mysql", "--defaults-file=" + mycnf, "-N", "-B", db, "-e", sql_tables]).split()
+                    tables = {"inbox": int(ti), "outbox": int(to)}
             except (OSError, ValueError):
                 time.sleep(1)
                 continue
@@ -224,8 +236,45 @@ def sample(out, vhost, mycnf, db, pidfile, top):
                 except OSError:
                     pass
             f.write(json.dumps({"t": t, "queued": sum(qs.values()), "outbox": int(ob), "shipped": int(sh),
-                                "queues": {k: v for k, v in qs.items() if v}, "rss_kib": rss}) + "\n")
+                                "queues": {k: v for k, v in qs.items() if v}, "rss_kib": rss,
+                                "tables": tables}) + "\n")
             time.sleep(max(0.0, 1.0 - (time.time() - t)))
+
+
+def tables(res, dps, pps):
+    """The bounded-tables phase: inbox and outbox row counts over the run. Once
+    the retention (plus 10 s for the pruner's rest) has passed since the start,
+    the counts must stay flat: a least-squares slope within FLAT_TABLES of the
+    rows written per second, per table."""
+    t = load(os.path.join(res, "tables.json"))
+    w = window(res, "tables")
+    if not t or not w:
+        return None
+    pts = []
+    with open(os.path.join(res, "run.samples")) as f:
+        for line in f:
+            try:
+                d = json.loads(line)
+            except ValueError:
+                continue
+            if w[0] <= d["t"] <= w[1] and d.get("tables"):
+                pts.append((d["t"] - w[0], d["tables"]["inbox"], d["tables"]["outbox"]))
+    out = dict(t, samples=len(pts))
+    settle = t["retention_s"] + 10
+    late = [p for p in pts if p[0] >= settle]
+    writes = {"inbox": t["rate"] * dps, "outbox": t["rate"] * pps}
+    for i, name in ((1, "inbox"), (2, "outbox")):
+        vals = [p[i] for p in pts]
+        s = slope([(p[0], p[i]) for p in late]) if len(late) >= 4 else None
+        out[name] = {"first": vals[0] if vals else None, "max": max(vals) if vals else None,
+                     "last": vals[-1] if vals else None,
+                     "after_retention_min": min(p[i] for p in late) if late else None,
+                     "after_retention_max": max(p[i] for p in late) if late else None,
+                     "slope_rows_per_s": round(s, 2) if s is not None else None,
+                     "written_rows_per_s": round(writes[name], 1),
+                     "flat": s is not None and abs(s) <= FLAT_TABLES * writes[name],
+                     "pruned_rows_per_s": round(t["pruned_" + name] / t["seconds"], 1)}
+    return out
 
 
 def deepest(rows):
@@ -456,6 +505,7 @@ def report(res, out_json):
     R["completeness"] = load(os.path.join(res, "completeness.json"))
     if R["latency"]:
         R["latency"]["cpu"] = cpu_delta(res, "latency.a", "latency.b")
+    R["tables"] = tables(res, dps, pps)
     R["targets"] = targets(R, nproc)
     with open(out_json, "w") as f:
         json.dump(R, f, indent=1, sort_keys=True)
@@ -622,6 +672,19 @@ def text(R, nproc):
         for t in R["targets"]:
             print("  %-46s %-22s %-24s %s" % (t["what"], t["target"], t["measured"],
                                              "met" if t["met"] else "MISSED: " + t.get("saturates", "")))
+        print("")
+    tb = R.get("tables")
+    if tb:
+        print("BOUNDED TABLES (retention %d s, %d orders/s for %d s, %d samples; flat = slope after the retention "
+              "within %d%% of the rows written per second)" % (tb["retention_s"], tb["rate"], tb["seconds"],
+                                                               tb["samples"], FLAT_TABLES * 100))
+        print("  table   first     max    last  after-retention min..max  slope rows/s  written/s  pruned/s  flat")
+        for k in ("inbox", "outbox"):
+            v = tb[k]
+            print("  %-6s %6s %7s %7s  %10s..%-14s %12s %10s %9s  %s" % (
+                k, v["first"], v["max"], v["last"], v["after_retention_min"], v["after_retention_max"],
+                fmt(v["slope_rows_per_s"]), v["written_rows_per_s"], v["pruned_rows_per_s"],
+                "yes" if v["flat"] else "NO"))
         print("")
     co = R["completeness"]
     if co:

@@ -13,6 +13,7 @@
 #define ORDERFLOW_LINK_INT_H
 
 #include "broker/amqp_link.h"
+#include "broker/publisher.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -31,6 +32,9 @@ struct link_pub {
 	unsigned char *window;  /* window[i]: seq settled_upto + 1 + i is settled */
 	size_t window_cap;
 	char failure[512];      /* first nack/return since the last wait; "" = none */
+	/* Set during publisher_wait_each(): refusals go here instead of failure. */
+	publisher_refused_fn *on_refused;
+	void *refused_ctx;
 };
 
 struct amqp_link {

@@ -197,8 +197,9 @@ static int is_close(const amqp_frame_t *f)
 }
 
 /* Reads and drops the header and body frames that follow a basic.return (or
- * a stray basic.deliver). */
-static int skip_content(struct amqp_link *link, int64_t deadline, const char *what)
+ * a stray basic.deliver); msgid (may be NULL) gets the message_id property. */
+static int skip_content(struct amqp_link *link, int64_t deadline, const char *what,
+			char *msgid, size_t msgid_len)
 {
 	amqp_frame_t f;
 	uint64_t left = 0;
@@ -221,8 +222,13 @@ static int skip_content(struct amqp_link *link, int64_t deadline, const char *wh
 		if (f.channel != AMQP_LINK_CHANNEL)
 			continue;
 		if (f.frame_type == AMQP_FRAME_HEADER && !have_header) {
+			const amqp_basic_properties_t *pr = f.payload.properties.decoded;
+
 			have_header = 1;
 			left = f.payload.properties.body_size;
+			if (msgid != NULL && pr != NULL && (pr->_flags & AMQP_BASIC_MESSAGE_ID_FLAG))
+				snprintf(msgid, msgid_len, "%.*s", (int)pr->message_id.len,
+					 (const char *)pr->message_id.bytes);
 		} else if (f.frame_type == AMQP_FRAME_BODY && have_header &&
 			   f.payload.body_fragment.len <= left) {
 			left -= f.payload.body_fragment.len;
@@ -232,6 +238,46 @@ static int skip_content(struct amqp_link *link, int64_t deadline, const char *wh
 			return -1;
 		}
 	}
+	return 0;
+}
+
+/* A nack: each seq it settles that was not acked yet goes to the refusal
+ * callback, or the first becomes the wait's failure. */
+static void nacked(struct link_pub *p, unsigned gen, const amqp_basic_nack_t *n)
+{
+	uint64_t from = n->multiple ? p->settled_upto + 1 : n->delivery_tag;
+
+	if (p->on_refused == NULL) {
+		note_failure(p, "the broker nacked publish #%llu%s",
+			     (unsigned long long)n->delivery_tag, n->multiple ? " and before" : "");
+		return;
+	}
+	for (uint64_t seq = from; seq <= n->delivery_tag && seq < p->next_seq; seq++) {
+		if (seq <= p->settled_upto || p->window[seq - p->settled_upto - 1])
+			continue;
+		p->on_refused(p->refused_ctx, LINK_TAG(gen, seq), NULL,
+			      "the broker nacked it (a queue refused it: full, or unavailable)");
+	}
+}
+
+/* A basic.return (comes before the ack of the same message, which follows). */
+static int returned(struct amqp_link *link, const amqp_basic_return_t *r, int64_t deadline,
+		    const char *what)
+{
+	char reason[400], msgid[256] = "";
+	int rc;
+
+	snprintf(reason, sizeof(reason), "message to exchange %.*s with key %.*s returned: %.*s (%u)",
+		 (int)r->exchange.len, (const char *)r->exchange.bytes, (int)r->routing_key.len,
+		 (const char *)r->routing_key.bytes, (int)r->reply_text.len,
+		 (const char *)r->reply_text.bytes, r->reply_code);
+	rc = skip_content(link, deadline, what, msgid, sizeof(msgid));
+	if (rc != 0)
+		return rc;
+	if (link->pub.on_refused != NULL && msgid[0] != '\0')
+		link->pub.on_refused(link->pub.refused_ctx, 0, msgid, reason);
+	else
+		note_failure(&link->pub, "%s", reason);
 	return 0;
 }
 
@@ -252,27 +298,25 @@ static int handle_frame(struct amqp_link *link, const amqp_frame_t *f, int64_t d
 		settle(&link->pub, a->delivery_tag, a->multiple);
 	} else if (m->id == AMQP_BASIC_NACK_METHOD) {
 		const amqp_basic_nack_t *n = m->decoded;
+		nacked(&link->pub, link->gen, n);
 		settle(&link->pub, n->delivery_tag, n->multiple);
-		note_failure(&link->pub, "the broker nacked publish #%llu%s",
-			     (unsigned long long)n->delivery_tag, n->multiple ? " and before" : "");
 	} else if (m->id == AMQP_BASIC_RETURN_METHOD) {
-		/* Comes before the ack of the same message, which follows. */
-		const amqp_basic_return_t *r = m->decoded;
-		note_failure(&link->pub, "message to exchange %.*s with key %.*s returned: %.*s (%u)",
-			     (int)r->exchange.len, (const char *)r->exchange.bytes,
-			     (int)r->routing_key.len, (const char *)r->routing_key.bytes,
-			     (int)r->reply_text.len, (const char *)r->reply_text.bytes,
-			     r->reply_code);
-		return skip_content(link, deadline, what);
+		return returned(link, m->decoded, deadline, what);
 	} else if (m->id == AMQP_BASIC_DELIVER_METHOD) {
 		note_failure(&link->pub, "a delivery arrived on this publishing channel; "
 					 "publish on a link of its own");
-		return skip_content(link, deadline, what);
+		return skip_content(link, deadline, what, NULL, 0);
 	}
 	return 0;
 }
 
 int publisher_wait(struct amqp_link *link, uint64_t tag, int timeout_ms)
+{
+	return publisher_wait_each(link, tag, timeout_ms, NULL, NULL);
+}
+
+int publisher_wait_each(struct amqp_link *link, uint64_t tag, int timeout_ms,
+			publisher_refused_fn *refused, void *ctx)
 {
 	uint64_t want = tag & LINK_TAG_MASK;
 	int64_t deadline = link_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
@@ -283,6 +327,8 @@ int publisher_wait(struct amqp_link *link, uint64_t tag, int timeout_ms)
 	snprintf(what, sizeof(what), "wait for publisher confirms up to #%llu",
 		 (unsigned long long)want);
 	amqp_link_lock(link);
+	link->pub.on_refused = refused;
+	link->pub.refused_ctx = ctx;
 	rc = link_require_ok(link, what);
 	if (rc < 0)
 		goto cleanup;
@@ -316,6 +362,8 @@ int publisher_wait(struct amqp_link *link, uint64_t tag, int timeout_ms)
 	}
 	rc = 0;
 cleanup:
+	link->pub.on_refused = NULL;
+	link->pub.refused_ctx = NULL;
 	amqp_link_unlock(link);
 	return rc;
 }

@@ -44,6 +44,18 @@ int publisher_send(struct amqp_link *link, const struct publish_msg *msg, uint64
 /* Waits until every tag <= `tag` is confirmed. 0 = all acked; -1 = a nack, a
  * return, a timeout or a connection problem (link error set). */
 int publisher_wait(struct amqp_link *link, uint64_t tag, int timeout_ms);
+/* A message the broker refused: a basic.nack (tag as publisher_send gave
+ * it, message_id NULL) or a basic.return (tag 0: a return names no tag, so
+ * the message is known by its message_id). reason says what the broker said. */
+typedef void publisher_refused_fn(void *ctx, uint64_t tag, const char *message_id,
+				  const char *reason);
+/* Like publisher_wait(), but a nack or a return does not fail the wait: each
+ * refused message is reported to refused(ctx, ...) as its frame arrives, and
+ * the wait returns 0 once every tag <= `tag` is settled. -1 only for a
+ * timeout or a connection problem: then nothing since the last successful
+ * wait counts as published. */
+int publisher_wait_each(struct amqp_link *link, uint64_t tag, int timeout_ms,
+			publisher_refused_fn *refused, void *ctx);
 /* send + wait for one message. */
 int publisher_publish_confirmed(struct amqp_link *link, const struct publish_msg *msg,
 				int timeout_ms);

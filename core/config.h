@@ -67,6 +67,7 @@ struct cfg_retry {
 	int *delays_ms;            /* default [1000, 10000, 60000, 300000] */
 	int delay_count;           /* >= 1 */
 	int max_attempts;          /* default 10; tries in all, the first included */
+	long replay_window_s;      /* default CONFIG_PARKED_REPLAY_WINDOW_S */
 };
 
 struct cfg_supervisor {
@@ -122,9 +123,10 @@ struct config {
 	int log_level;             /* enum log_level; default info */
 };
 
-/* How long an operator has to replay a parked message. The inbox keeps an
- * event_id at least this long after its last retry could have come back
- * (config_load refuses a database.inbox_retention_s below that). */
+/* How long an operator has to replay a parked message, by default
+ * (retry.replay_window_s). The inbox keeps an event_id at least this long
+ * after its last retry could have come back (config_load refuses a
+ * database.inbox_retention_s below that). */
 #define CONFIG_PARKED_REPLAY_WINDOW_S 86400
 
 /* Loads and validates PATH. On success returns 0 and *cfg_r. On failure returns

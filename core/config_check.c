@@ -475,8 +475,8 @@ CFG_HOOK(cfg_after_inbox_retention)
 		return;
 	cfg_problem(c, s != NULL ? s : section(c, "database"), key,
 		    "must be at least %lld (retries can bring a message back for %lld s, "
-		    "and a parked one may be replayed for %d s)",
-		    need, need - CONFIG_PARKED_REPLAY_WINDOW_S, CONFIG_PARKED_REPLAY_WINDOW_S);
+		    "and a parked one may be replayed for %ld s)",
+		    need, need - c->cfg->retry.replay_window_s, c->cfg->retry.replay_window_s);
 }
 
 /* On the min key, or the max one when only that was written. */
@@ -536,8 +536,9 @@ void cfg_warn_placeholder(const struct cfg_ctx *c, const config_setting_t *s,
  * transient failure of attempt n sends it through delay tier n (the last tier
  * again once the tiers run out), so up to max_attempts - 1 delays pass before
  * it is parked; an operator may then replay it from the parking lot, which
- * we allow a day for. The inbox must still remember its event_id by then, or
- * a copy that was already processed would be processed again.
+ * we allow retry.replay_window_s for (a day by default). The inbox must
+ * still remember its event_id by then, or a copy that was already processed
+ * would be processed again.
  */
 long long cfg_redelivery_window_s(const struct cfg_retry *r)
 {
@@ -545,13 +546,13 @@ long long cfg_redelivery_window_s(const struct cfg_retry *r)
 	long long ms = 0, once;
 
 	if (r->delay_count < 1)
-		return CONFIG_PARKED_REPLAY_WINDOW_S;
+		return r->replay_window_s;
 	once = retries < r->delay_count ? retries : r->delay_count;
 	for (long long i = 0; i < once; i++)
 		ms += r->delays_ms[i];
 	/* At most 2^31 retries of at most 2^31 ms each: no overflow. */
 	ms += (retries - once) * r->delays_ms[r->delay_count - 1];
-	return (ms + 999) / 1000 + CONFIG_PARKED_REPLAY_WINDOW_S;
+	return (ms + 999) / 1000 + r->replay_window_s;
 }
 
 void cfg_warn_mode(const struct cfg_ctx *c)

@@ -391,12 +391,17 @@ const struct cfg_key cfg_keys[] = {
 	    "1 to 64 letters, digits or _", CFG_R_CLIENTS),
 	{ .key = "database.inbox_retention_s", .type = &cfg_long, .def = "2592000", .min = 1,
 	  .max = LONG_MAX, .after = cfg_after_inbox_retention, .off = CF(database.inbox_retention_s),
-	  .roles = CFG_R_DOMAINS },
+	  .roles = CFG_R_RELAY }, /* its pruner (relay/pruner.h) */
 
 	{ .key = "retry.delays_ms", .type = &cfg_intlist, .def = "[1000, 10000, 60000, 300000]",
 	  .min = 1, .max = INT_MAX, .min_items = 1, .off = CF(retry.delays_ms),
 	  .count_off = CF(retry.delay_count), .roles = CFG_R_DOMAINS | CFG_R_RELAY | CFG_R_CTL },
 	INT("retry.max_attempts", CF(retry.max_attempts), "10", 1, INT_MAX, CFG_R_DOMAINS),
+	/* Only the check of database.inbox_retention_s reads it (at most ten
+	 * years: the window plus the retries' delays cannot overflow); the relay,
+	 * which reads the retention, restarts when that changes. */
+	{ .key = "retry.replay_window_s", .type = &cfg_long, .def = "86400", .min = 0,
+	  .max = 315360000L, .off = CF(retry.replay_window_s), .roles = 0 },
 
 	{ .key = "supervisor.restart_backoff_min_ms", .type = &cfg_int, .def = "1000", .min = 1,
 	  .max = INT_MAX, .after = cfg_after_backoff, .off = CF(supervisor.restart_backoff_min_ms),

@@ -1,11 +1,11 @@
 /*
  * outbox.c: events waiting for the relay (see db/outbox.h).
  *
- * The index (published_at, id) serves the three queries that matter: the
- * relay's claim (published_at IS NULL, in id order: one contiguous stretch
- * of the index, read in order, no sort), the prune of published rows
- * (published_at < cut-off, oldest first) and the lag (count of the NULL
- * stretch, covered by the index).
+ * The index (published_at, failed_at, retry_at, id) serves the queries that
+ * matter: the relay's claim (all three NULL, in id order: one contiguous
+ * stretch of the index, read in order, no sort), the retry claim and the
+ * set-aside count (ranges of it), the prune of published rows (published_at
+ * < cut-off, oldest first) and the lag (covered by the index).
  */
 #include "db/outbox.h"
 
@@ -49,9 +49,10 @@ static enum db_status outbox_take(struct db *db, struct db_rows *rows,
 		return dbi_fail_own(db, "claiming outbox rows: out of memory");
 	for (int r = 0; r < rows->nrows; r++) {
 		struct outbox_row *o = &batch->rows[batch->count];
-		char **cell = &rows->cells[(size_t)r * 4];
+		char **cell = &rows->cells[(size_t)r * 5];
 
 		if (cell[0] == NULL || cell[1] == NULL || cell[2] == NULL || cell[3] == NULL ||
+		    cell[4] == NULL ||
 		    strlen(cell[1]) > ENVELOPE_ID_LEN)
 			return dbi_fail_own(db, "claiming outbox rows: row %s is malformed",
 					    cell[0] != NULL ? cell[0] : "(null id)");
@@ -60,13 +61,15 @@ static enum db_status outbox_take(struct db *db, struct db_rows *rows,
 		o->routing_key = cell[2];
 		o->body = cell[3];
 		o->body_len = strlen(cell[3]); /* JSON text: no NUL inside */
+		o->attempts = atoi(cell[4]);
 		cell[2] = cell[3] = NULL;
 		batch->count++;
 	}
 	return DB_OK;
 }
 
-enum db_status outbox_claim(struct db *db, int limit, struct outbox_batch *batch)
+static enum db_status outbox_claim_sql(struct db *db, const char *sql, int limit,
+				       struct outbox_batch *batch)
 {
 	struct db_param p[1] = { DBP_INT(limit) };
 	struct db_rows rows;
@@ -75,9 +78,7 @@ enum db_status outbox_claim(struct db *db, int limit, struct outbox_batch *batch
 	memset(batch, 0, sizeof(*batch));
 	if (limit < 1)
 		return dbi_fail_own(db, "claiming outbox rows: limit %d must be positive", limit);
-	st = db_select(db, "SELECT id, event_id, routing_key, body FROM outbox "
-			   "WHERE published_at IS NULL ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED",
-		       p, 1, &rows);
+	st = db_select(db, sql, p, 1, &rows);
 	if (st != DB_OK) {
 		db_error_context(db, "claiming up to %d outbox rows", limit);
 		return st;
@@ -89,8 +90,24 @@ enum db_status outbox_claim(struct db *db, int limit, struct outbox_batch *batch
 	return st;
 }
 
+enum db_status outbox_claim(struct db *db, int limit, struct outbox_batch *batch)
+{
+	return outbox_claim_sql(db, "SELECT id, event_id, routing_key, body, attempts FROM outbox "
+				    "WHERE published_at IS NULL AND failed_at IS NULL AND retry_at IS NULL "
+				    "ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED", limit, batch);
+}
+
+enum db_status outbox_claim_retry(struct db *db, struct outbox_batch *batch)
+{
+	return outbox_claim_sql(db, "SELECT id, event_id, routing_key, body, attempts FROM outbox "
+				    "WHERE published_at IS NULL AND failed_at IS NULL "
+				    "AND retry_at <= UTC_TIMESTAMP(6) "
+				    "ORDER BY retry_at LIMIT ? FOR UPDATE SKIP LOCKED", 1, batch);
+}
+
 #define MARK_CHUNK 16
-#define MARK_SQL_HEAD "UPDATE outbox SET published_at = UTC_TIMESTAMP(6) WHERE published_at IS NULL AND "
+#define MARK_SQL_HEAD "UPDATE outbox SET published_at = UTC_TIMESTAMP(6), retry_at = NULL " \
+	"WHERE published_at IS NULL AND "
 
 enum db_status outbox_mark_published(struct db *db, const unsigned long long *ids, int n)
 {
@@ -118,6 +135,26 @@ enum db_status outbox_mark_published(struct db *db, const unsigned long long *id
 	return DB_OK;
 }
 
+enum db_status outbox_refused(struct db *db, unsigned long long id, int attempts,
+			      const char *reason, long retry_ms)
+{
+	struct db_param p[4] = { DBP_INT(attempts), DBP_STR(reason), DBP_INT(retry_ms * 1000),
+				 DBP_INT((long long)id) };
+	enum db_status st;
+
+	if (retry_ms >= 0)
+		st = db_run(db, "UPDATE outbox SET attempts = ?, last_error = LEFT(?, 512), "
+				"retry_at = UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND WHERE id = ?",
+			    p, 4, NULL, NULL);
+	else
+		st = db_run(db, "UPDATE outbox SET attempts = ?, last_error = LEFT(?, 512), "
+				"retry_at = NULL, failed_at = UTC_TIMESTAMP(6) WHERE id = ?",
+			    (struct db_param[3]){ p[0], p[1], p[3] }, 3, NULL, NULL);
+	if (st != DB_OK)
+		db_error_context(db, "recording refusal %d of outbox row %llu", attempts, id);
+	return st;
+}
+
 void outbox_batch_free(struct outbox_batch *batch)
 {
 	for (int i = 0; i < batch->count; i++) {
@@ -141,7 +178,7 @@ enum db_status outbox_prune(struct db *db, long retention_s, int batch, int *del
 				    "positive", retention_s, batch);
 	st = db_run(db, "DELETE FROM outbox WHERE published_at IS NOT NULL "
 			"AND published_at < UTC_TIMESTAMP(6) - INTERVAL ? SECOND "
-			"ORDER BY published_at, id LIMIT ?", p, 2, &n, NULL);
+			"ORDER BY published_at LIMIT ?", p, 2, &n, NULL);
 	if (st != DB_OK) {
 		db_error_context(db, "pruning outbox rows published over %ld s ago", retention_s);
 		return st;
@@ -152,7 +189,8 @@ enum db_status outbox_prune(struct db *db, long retention_s, int batch, int *del
 }
 
 /* The age is the oldest row's by id, the row the relay takes next: one index
- * lookup, where MIN(created_at) would read every pending row. */
+ * lookup, where MIN(created_at) would read every pending row. Refused rows
+ * are counted as pending (until set aside), not aged: they wait on purpose. */
 enum db_status outbox_lag(struct db *db, double *seconds_r, long long *pending_r)
 {
 	struct db_rows rows;
@@ -163,7 +201,8 @@ enum db_status outbox_lag(struct db *db, double *seconds_r, long long *pending_r
 	*pending_r = 0;
 	st = db_select(db, "SELECT COUNT(*), (SELECT TIMESTAMPDIFF(MICROSECOND, o.created_at, "
 			   "UTC_TIMESTAMP(6)) FROM outbox o WHERE o.published_at IS NULL "
-			   "ORDER BY o.id LIMIT 1) FROM outbox WHERE published_at IS NULL",
+			   "AND o.failed_at IS NULL AND o.retry_at IS NULL ORDER BY o.id LIMIT 1) "
+			   "FROM outbox WHERE published_at IS NULL AND failed_at IS NULL",
 		       NULL, 0, &rows);
 	if (st != DB_OK) {
 		db_error_context(db, "measuring the outbox lag");
@@ -175,6 +214,26 @@ enum db_status outbox_lag(struct db *db, double *seconds_r, long long *pending_r
 		*pending_r = strtoll(count, NULL, 10);
 	if (age != NULL && strtod(age, NULL) > 0)
 		*seconds_r = strtod(age, NULL) / 1e6;
+	db_rows_free(&rows);
+	return DB_OK;
+}
+
+enum db_status outbox_set_aside(struct db *db, long long *count_r)
+{
+	struct db_rows rows;
+	enum db_status st;
+	const char *v;
+
+	*count_r = 0;
+	st = db_select(db, "SELECT COUNT(*) FROM outbox WHERE published_at IS NULL "
+			   "AND failed_at IS NOT NULL", NULL, 0, &rows);
+	if (st != DB_OK) {
+		db_error_context(db, "counting the outbox rows set aside");
+		return st;
+	}
+	v = db_rows_get(&rows, 0, 0);
+	if (v != NULL)
+		*count_r = strtoll(v, NULL, 10);
 	db_rows_free(&rows);
 	return DB_OK;
 }

@@ -19,6 +19,7 @@ struct outbox_row {
 	char *routing_key;
 	char *body;
 	size_t body_len;
+	int attempts;          /* refusals by the broker so far */
 };
 
 struct outbox_batch {
@@ -31,15 +32,27 @@ enum db_status outbox_append(struct db *db, const struct envelope *ev,
 			     unsigned long long *id_r);
 
 /* Inside a transaction the caller opened: locks up to `limit` unpublished rows,
- * oldest id first, skipping rows another relay holds. */
+ * oldest id first, skipping rows another relay holds and rows the broker
+ * refused (waiting for a retry alone, or set aside). */
 enum db_status outbox_claim(struct db *db, int limit, struct outbox_batch *batch);
+/* Same, for the one refused row whose retry_at has come (oldest first). */
+enum db_status outbox_claim_retry(struct db *db, struct outbox_batch *batch);
 /* Marks rows published (published_at = now) by id; same transaction. */
 enum db_status outbox_mark_published(struct db *db, const unsigned long long *ids, int n);
+/* Records a refusal of row `id`: attempts and last_error (cut to 512 bytes);
+ * then retry_at = now + retry_ms, or, with retry_ms < 0, failed_at = now (set
+ * aside: no relay tries it again until an operator clears failed_at). */
+enum db_status outbox_refused(struct db *db, unsigned long long id, int attempts,
+			      const char *reason, long retry_ms);
 void outbox_batch_free(struct outbox_batch *batch);
 
-/* Deletes published rows older than retention_s, at most `batch` of them. */
+/* Deletes published rows older than retention_s, at most `batch` of them,
+ * oldest first (one short autocommit statement). */
 enum db_status outbox_prune(struct db *db, long retention_s, int batch, int *deleted_r);
-/* Age in seconds of the oldest unpublished row, 0 when none. */
+/* Age in seconds of the oldest unpublished row, 0 when none; *pending_r
+ * counts every unpublished row that is not set aside. */
 enum db_status outbox_lag(struct db *db, double *seconds_r, long long *pending_r);
+/* Rows set aside after too many refusals. */
+enum db_status outbox_set_aside(struct db *db, long long *count_r);
 
 #endif

@@ -244,7 +244,8 @@ static void handle_metrics(const struct http_ctx *ctx, struct http_reply *reply)
 	size_t len = 0;
 
 	metrics_snapshot_take(poolstats_shared, &snap);
-	if (db != NULL && outbox_lag(db, &snap.outbox_lag_s, &snap.outbox_pending) == DB_OK)
+	if (db != NULL && outbox_lag(db, &snap.outbox_lag_s, &snap.outbox_pending) == DB_OK &&
+	    outbox_set_aside(db, &snap.outbox_set_aside) == DB_OK)
 		snap.have_outbox = 1;
 	else if (db != NULL)
 		log_warn("metrics: outbox lag: %s", db_error(db));

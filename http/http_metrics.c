@@ -35,6 +35,9 @@ void metrics_snapshot_take(const struct pool_stats *ps, struct metrics_snapshot 
 		s->orders_placed = load(&ps->orders_placed);
 		for (int r = 0; r < POOLSTATS_ROLES; r++)
 			s->restarts[r] = load(&ps->restarts[r]);
+		s->outbox_refused = load(&ps->outbox_refused);
+		s->pruned_inbox = load(&ps->pruned_inbox);
+		s->pruned_outbox = load(&ps->pruned_outbox);
 	}
 }
 
@@ -153,6 +156,14 @@ static void render(FILE *f, const struct metrics_snapshot *s)
 	fprintf(f, "orderflow_orders_placed_total %llu\n", s->orders_placed);
 	restarts(f, s);
 	parked_depth(f, s);
+	family(f, "orderflow_outbox_refused_total", "counter",
+	       "Outbox rows the broker refused (nack or return); each is retried alone, "
+	       "then set aside.");
+	fprintf(f, "orderflow_outbox_refused_total %llu\n", s->outbox_refused);
+	family(f, "orderflow_pruned_rows_total", "counter",
+	       "Expired rows deleted by the pruner, by table.");
+	fprintf(f, "orderflow_pruned_rows_total{table=\"inbox\"} %llu\n", s->pruned_inbox);
+	fprintf(f, "orderflow_pruned_rows_total{table=\"outbox\"} %llu\n", s->pruned_outbox);
 	if (!s->have_outbox)
 		return;
 	family(f, "orderflow_outbox_pending", "gauge", "Outbox rows not yet published.");
@@ -160,6 +171,9 @@ static void render(FILE *f, const struct metrics_snapshot *s)
 	family(f, "orderflow_outbox_lag_seconds", "gauge",
 	       "Age of the oldest unpublished outbox row, 0 when none.");
 	fprintf(f, "orderflow_outbox_lag_seconds %.3f\n", s->outbox_lag_s);
+	family(f, "orderflow_outbox_set_aside", "gauge",
+	       "Outbox rows set aside after too many refusals (failed_at is set).");
+	fprintf(f, "orderflow_outbox_set_aside %lld\n", s->outbox_set_aside);
 }
 
 int metrics_render(const struct metrics_snapshot *s, char **text_r, size_t *len_r)

@@ -18,9 +18,12 @@
  *   orderflow_child_restarts_total{role}          counter: children that died
  *       unexpectedly and the supervisor starts again; role = a domain, relay,
  *       http
+ *   orderflow_outbox_refused_total                counter: nacks and returns
+ *   orderflow_pruned_rows_total{table}            counter: inbox, outbox
  *   orderflow_build_info{version}                 gauge, always 1
  *   orderflow_outbox_pending                      gauge   (when the database
  *   orderflow_outbox_lag_seconds                  gauge    answered)
+ *   orderflow_outbox_set_aside                    gauge
  *   orderflow_parked_messages{domain}             gauge: messages in the
  *       parking lot orderflow.<domain>.dead; only the domains whose lot the
  *       broker answered for (none when it is down)
@@ -44,11 +47,12 @@ struct metrics_domain {
 
 struct metrics_snapshot {
 	struct metrics_domain domains[DOM_COUNT];
-	unsigned long long relayed, orders_placed;
+	unsigned long long relayed, orders_placed, outbox_refused;
+	unsigned long long pruned_inbox, pruned_outbox;
 	unsigned long long restarts[POOLSTATS_ROLES];
 	const char *version;        /* ORDERFLOW_VERSION */
 	int have_outbox;            /* 0: the outbox gauges are left out */
-	long long outbox_pending;
+	long long outbox_pending, outbox_set_aside;
 	double outbox_lag_s;
 	long long parked_depth[DOM_COUNT]; /* -1: unknown, the sample is left out */
 };

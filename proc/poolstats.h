@@ -41,6 +41,9 @@ struct pool_stats {
 	atomic_ullong orders_placed;   /* by the intake (HTTP or ctl in the pool) */
 	atomic_ullong restarts[POOLSTATS_ROLES]; /* children that died unexpectedly
 						    and are started again */
+	atomic_ullong outbox_refused;  /* publishes the broker nacked or returned */
+	atomic_ullong pruned_inbox;    /* expired rows deleted by the pruner */
+	atomic_ullong pruned_outbox;
 };
 
 /* "order", ..., "relay", "http"; NULL out of range. */

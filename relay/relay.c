@@ -10,6 +10,15 @@
  * otherwise the relay waits until a writer of the pool wakes it (relay_wake)
  * or relay.poll_ms passes.
  *
+ * A row the broker refuses (a nack, or a basic.return: no queue takes its
+ * routing key) does not fail its batch: the rest is marked published, and
+ * the refused row gets retry_at and is retried alone, with backoff, by
+ * relay_retry(); after RELAY_REFUSE_LIMIT refusals it is set aside
+ * (failed_at, last_error) for an operator. The batches never claim a refused
+ * row, so nothing waits behind it.
+ *
+ * The pruner (relay/pruner.h) runs in a thread of this process.
+ *
  * The relay declares every domain's topology before publishing, so an event
  * is never published before the queues that want it exist.
  *
@@ -32,14 +41,16 @@
 #include "core/log.h"
 #include "db/outbox.h"
 #include "proc/poolstats.h"
+#include "relay/pruner.h"
 #include "relay/relay_wake.h"
 #include "relay/relay.h"
 #include "workers/domains/topology_all.h"
 #include "proc/signals.h"
 
 #define RELAY_CONFIRM_TIMEOUT_MS 30000
-#define RELAY_PRUNE_INTERVAL_S 60
-#define RELAY_PRUNE_BATCH 1000
+#define RELAY_REFUSE_LIMIT 5          /* refusals before a row is set aside */
+#define RELAY_REFUSE_BACKOFF_MS 1000  /* first retry alone; doubles each time */
+#define RELAY_RETRY_CHECK_MS 500      /* how often due retries are looked for */
 
 struct relay {
 	const struct config *cfg;
@@ -50,8 +61,16 @@ struct relay {
 	struct db *db;                   /* the one of dbs[] in use */
 	int sigfd;
 	int stop;
-	double next_prune;
+	double next_retry_check;
 	unsigned long long published;
+	struct pruner pruner;
+};
+
+/* What became of each row of a batch while the confirms came in. */
+struct relay_sent {
+	const struct outbox_batch *b;
+	uint64_t *tags;
+	char (*refused)[400];     /* "" = not refused */
 };
 
 static void relay_signals(struct relay *r)
@@ -110,9 +129,23 @@ static int relay_connect(struct relay *r)
 	return 0;
 }
 
-static int relay_publish(struct relay *r, const struct outbox_batch *b)
+static void relay_on_refused(void *ctx, uint64_t tag, const char *message_id,
+			     const char *reason)
 {
-	uint64_t tag = 0;
+	struct relay_sent *sent = ctx;
+
+	for (int i = 0; i < sent->b->count; i++) {
+		int match = tag != 0 ? sent->tags[i] == tag
+				     : strcmp(sent->b->rows[i].event_id, message_id) == 0;
+
+		if (match && sent->refused[i][0] == '\0')
+			snprintf(sent->refused[i], sizeof(sent->refused[i]), "%s", reason);
+	}
+}
+
+static int relay_publish(struct relay *r, struct relay_sent *sent)
+{
+	const struct outbox_batch *b = sent->b;
 
 	for (int i = 0; i < b->count; i++) {
 		const struct outbox_row *row = &b->rows[i];
@@ -124,18 +157,18 @@ static int relay_publish(struct relay *r, const struct outbox_batch *b)
 			.body_len = row->body_len,
 			.message_id = row->event_id,
 			.type = type,
-			/* An event no queue takes fails the batch (it stays in the
-			 * outbox, and the reconnect declares the topology again)
-			 * instead of vanishing. */
+			/* An event no queue takes is refused (returned) instead
+			 * of vanishing: it stays in the outbox. */
 			.mandatory = 1,
 		};
 
 		/* The routing key is the event type (DESIGN.md). */
 		snprintf(type, sizeof(type), "%s", row->routing_key);
-		if (publisher_send(r->link, &msg, &tag) != 0)
+		if (publisher_send(r->link, &msg, &sent->tags[i]) != 0)
 			return -1;
 	}
-	return publisher_wait(r->link, tag, RELAY_CONFIRM_TIMEOUT_MS);
+	return publisher_wait_each(r->link, sent->tags[b->count - 1], RELAY_CONFIRM_TIMEOUT_MS,
+				   relay_on_refused, sent);
 }
 
 static const char *db_current_name(const struct relay *r)
@@ -146,14 +179,65 @@ static const char *db_current_name(const struct relay *r)
 	return "?";
 }
 
-/* One batch from r->db; returns the rows published, or -1. */
-static int relay_batch(struct relay *r)
+/* Refusal n of a row: retry alone after 1, 2, 4, 8 s, then set aside. */
+static int relay_refused(struct relay *r, const struct outbox_row *row, const char *reason)
+{
+	int n = row->attempts + 1;
+	long retry_ms = n >= RELAY_REFUSE_LIMIT ? -1 : RELAY_REFUSE_BACKOFF_MS << (n - 1);
+
+	if (poolstats_shared != NULL)
+		poolstats_add(&poolstats_shared->outbox_refused, 1);
+	if (retry_ms < 0)
+		log_warn("outbox row %llu (event %s, %s) refused %d times, set aside: %s",
+			 row->id, row->event_id, row->routing_key, n, reason);
+	else
+		log_warn("outbox row %llu (event %s, %s) refused (%d of %d), retried alone in "
+			 "%ld ms: %s", row->id, row->event_id, row->routing_key, n,
+			 RELAY_REFUSE_LIMIT, retry_ms, reason);
+	if (outbox_refused(r->db, row->id, n, reason, retry_ms) != DB_OK) {
+		log_warn("%s", db_error(r->db));
+		return -1;
+	}
+	return 0;
+}
+
+/* Marks what the broker took published and records what it refused. */
+static int relay_settle(struct relay *r, const struct relay_sent *sent, int *published_r)
+{
+	const struct outbox_batch *b = sent->b;
+	unsigned long long *ids = calloc((size_t)b->count, sizeof(*ids));
+	int n = 0, rc = 0;
+
+	if (ids == NULL)
+		return -1;
+	for (int i = 0; i < b->count && rc == 0; i++) {
+		if (sent->refused[i][0] == '\0')
+			ids[n++] = b->rows[i].id;
+		else
+			rc = relay_refused(r, &b->rows[i], sent->refused[i]);
+	}
+	if (rc == 0 && n > 0 && outbox_mark_published(r->db, ids, n) != DB_OK) {
+		log_warn("marking %d outbox rows published: %s", n, db_error(r->db));
+		rc = -1;
+	}
+	free(ids);
+	*published_r = n;
+	return rc;
+}
+
+/* One batch (retry: the one refused row that is due); returns the rows
+ * claimed, or -1. */
+static int relay_batch(struct relay *r, int retry)
 {
 	struct outbox_batch b = { 0 };
-	unsigned long long *ids = NULL;
-	int n = -1;
+	struct relay_sent sent = { .b = &b };
+	int n = -1, published = 0;
+	enum db_status st = db_begin(r->db);
 
-	if (db_begin(r->db) != DB_OK || outbox_claim(r->db, r->cfg->relay.batch_size, &b) != DB_OK) {
+	if (st == DB_OK)
+		st = retry ? outbox_claim_retry(r->db, &b)
+			   : outbox_claim(r->db, r->cfg->relay.batch_size, &b);
+	if (st != DB_OK) {
 		log_warn("outbox claim in %s: %s", db_current_name(r), db_error(r->db));
 		goto fail;
 	}
@@ -162,51 +246,50 @@ static int relay_batch(struct relay *r)
 		n = 0;
 		goto out;
 	}
-	if (relay_publish(r, &b) != 0) {
+	sent.tags = calloc((size_t)b.count, sizeof(*sent.tags));
+	sent.refused = calloc((size_t)b.count, sizeof(*sent.refused));
+	if (sent.tags == NULL || sent.refused == NULL)
+		goto fail;
+	if (relay_publish(r, &sent) != 0) {
 		log_warn("publishing %d outbox rows from id %llu: %s; they stay unpublished",
 			 b.count, b.rows[0].id, amqp_link_error(r->link));
 		goto fail;
 	}
-	ids = calloc((size_t)b.count, sizeof(*ids));
-	if (ids == NULL)
-		goto fail;
-	for (int i = 0; i < b.count; i++)
-		ids[i] = b.rows[i].id;
-	if (outbox_mark_published(r->db, ids, b.count) != DB_OK || db_commit(r->db) != DB_OK) {
+	if (relay_settle(r, &sent, &published) != 0 || db_commit(r->db) != DB_OK) {
 		/* Published but not marked: they go out again (at least once). */
-		log_warn("marking %d outbox rows published: %s", b.count, db_error(r->db));
+		log_warn("settling %d outbox rows: %s", b.count, db_error(r->db));
 		goto fail;
 	}
 	n = b.count;
-	r->published += (unsigned long long)n;
+	r->published += (unsigned long long)published;
 	if (poolstats_shared != NULL)
-		poolstats_add(&poolstats_shared->relayed, (unsigned long long)n);
+		poolstats_add(&poolstats_shared->relayed, (unsigned long long)published);
 	goto out;
 fail:
 	db_rollback(r->db);
 out:
-	free(ids);
+	free(sent.tags);
+	free(sent.refused);
 	outbox_batch_free(&b);
 	return n;
 }
 
-static void relay_prune(struct relay *r)
+/* Refused rows whose retry_at has come, one at a time, each alone. */
+static int relay_retry(struct relay *r)
 {
 	double now = clock_monotonic_s();
+	int n;
 
-	if (now < r->next_prune)
-		return;
-	r->next_prune = now + RELAY_PRUNE_INTERVAL_S;
-	for (int i = 0; i < r->ndbs; i++) {
-		int deleted = 0;
-
-		if (outbox_prune(r->dbs[i], r->cfg->relay.retention_s, RELAY_PRUNE_BATCH,
-				 &deleted) != DB_OK)
-			log_warn("outbox prune in %s: %s", r->dbnames[i], db_error(r->dbs[i]));
-		else if (deleted > 0)
-			log_info("outbox prune in %s: %d published rows older than %ld s deleted",
-				 r->dbnames[i], deleted, r->cfg->relay.retention_s);
+	if (now < r->next_retry_check)
+		return 0;
+	r->next_retry_check = now + RELAY_RETRY_CHECK_MS / 1000.0;
+	n = 0;
+	for (int i = 0; i < r->ndbs && n >= 0; i++) {
+		r->db = r->dbs[i];
+		while ((n = relay_batch(r, 1)) > 0 && !r->stop)
+			relay_signals(r);
 	}
+	return n;
 }
 
 static void relay_drop(struct relay *r)
@@ -233,7 +316,7 @@ static int relay_round(struct relay *r, int *fullest_r)
 		int n;
 
 		r->db = r->dbs[i];
-		n = relay_batch(r);
+		n = relay_batch(r, 0);
 		if (n < 0)
 			return -1;
 		total += n;
@@ -254,8 +337,13 @@ int relay_run(const struct config *cfg)
 		log_error("signalfd: %s", strerror(errno));
 		return EXIT_RESTART;
 	}
+	/* After signals_child_fd(): the thread inherits the blocked signals. */
+	if (pruner_start(&r.pruner, cfg) != 0) {
+		close(r.sigfd);
+		return EXIT_RESTART;
+	}
 	while (!r.stop) {
-		int fullest;
+		int fullest, n;
 
 		if (relay_connect(&r) != 0) {
 			relay_nap(&r, backoff);
@@ -263,15 +351,18 @@ int relay_run(const struct config *cfg)
 			continue;
 		}
 		backoff = 500;
-		if (relay_round(&r, &fullest) < 0) {
+		n = relay_round(&r, &fullest);
+		if (n >= 0 && relay_retry(&r) < 0)
+			n = -1;
+		if (n < 0) {
 			relay_drop(&r);
 			relay_nap(&r, 500);
 		} else if (fullest < cfg->relay.batch_size) {
-			relay_prune(&r);
 			relay_wake_wait(r.sigfd, cfg->relay.poll_ms);
 		}
 		relay_signals(&r);
 	}
+	pruner_stop(&r.pruner);
 	log_info("stopping: %llu events relayed", r.published);
 	if (r.link != NULL)
 		amqp_link_close(r.link);

@@ -36,8 +36,6 @@ void (*worker_after_commit_hook)(const struct envelope *ev);
 
 #define CONFIRM_TIMEOUT_MS 30000
 #define POLL_SLICE_MS 250
-#define PRUNE_INTERVAL_S 60
-#define PRUNE_BATCH 500
 
 struct worker {
 	const struct domain *dom;
@@ -58,7 +56,6 @@ struct worker {
 	int consuming;
 	int sigfd;
 	int stop;               /* SIGTERM/SIGINT seen */
-	double next_prune;
 	int redo_left;          /* in-process tries left after a lock conflict */
 };
 
@@ -780,21 +777,6 @@ static void worker_batch(struct worker *w, struct delivery *first)
 
 /* ---- the loop ----------------------------------------------------------- */
 
-static void worker_housekeeping(struct worker *w)
-{
-	int deleted = 0;
-	double now = clock_monotonic_s();
-
-	if (now < w->next_prune)
-		return;
-	w->next_prune = now + PRUNE_INTERVAL_S;
-	if (inbox_prune(w->db, w->cfg->database.inbox_retention_s, PRUNE_BATCH, &deleted) != DB_OK)
-		log_warn("inbox prune: %s", db_error(w->db));
-	else if (deleted > 0)
-		log_info("inbox prune: %d rows older than %ld s deleted", deleted,
-			 w->cfg->database.inbox_retention_s);
-}
-
 /* After a stop request: cancel, finish what the broker already pushed, ack,
  * then close (RabbitMQ issue 10327). */
 static void worker_drain(struct worker *w)
@@ -842,7 +824,7 @@ static int worker_loop(struct worker *w)
 			delivery_free(&d);
 			break;
 		case CONSUMER_TIMEOUT:
-			worker_housekeeping(w);
+			/* Expired inbox rows: the relay's pruner (relay/pruner.h). */
 			break;
 		case CONSUMER_CANCELLED:
 			log_warn("broker cancelled our consumer on %s; consuming again", w->queue);

@@ -10,6 +10,8 @@
 #  - the built pages render with no groff warning, and the completion
 #    completes `orderflowctl par` to `parked`.
 set -uo pipefail
+# all_in runs at the end of pipelines: in this shell, so its `fail=1` counts.
+shopt -s lastpipe
 src=$ORDERFLOW_SOURCE_DIR
 build=${ORDERFLOW_BUILD_DIR:-}
 fail=0

@@ -624,12 +624,13 @@ static enum db_status plan_key(struct db *db, const char *explain, char *out, si
 }
 
 /* With many published rows and a few pending ones (a relay that keeps up),
- * the claim, the prune and the lag read the (published_at, id) index. */
+ * the claim, the prune and the lag read the (published_at, failed_at,
+ * retry_at, id) index, and the inbox prune the processed_at one. */
 static void check_outbox_plan(void)
 {
 	const char *C = "outbox-plan";
 	struct db *db = connect_or_die(NULL);
-	char claim[128], prune[128], lag[128];
+	char claim[128], prune[128], lag[128], iprune[128];
 
 	CHECK(db_exec_script(db, "DELETE FROM outbox;\n"
 				 "INSERT INTO outbox (event_id, routing_key, body, created_at, "
@@ -640,20 +641,25 @@ static void check_outbox_plan(void)
 				 "UTC_TIMESTAMP(6) FROM n a, n b;\n"
 				 "ANALYZE TABLE outbox;\n") == DB_OK, C, "%s", db_error(db));
 	CHECK(append_events(db, 20, "plan", NULL) == 0, C, "%s", db_error(db));
-	CHECK(plan_key(db, "EXPLAIN SELECT id, event_id, routing_key, body FROM outbox "
-			   "WHERE published_at IS NULL ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED",
+	CHECK(plan_key(db, "EXPLAIN SELECT id, event_id, routing_key, body, attempts FROM outbox "
+			   "WHERE published_at IS NULL AND failed_at IS NULL AND retry_at IS NULL "
+			   "ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED",
 		       claim, sizeof(claim)) == DB_OK &&
 	      plan_key(db, "EXPLAIN DELETE FROM outbox WHERE published_at IS NOT NULL "
 			   "AND published_at < UTC_TIMESTAMP(6) - INTERVAL 60 SECOND "
-			   "ORDER BY published_at, id LIMIT 500", prune, sizeof(prune)) == DB_OK &&
-	      plan_key(db, "EXPLAIN SELECT COUNT(*) FROM outbox WHERE published_at IS NULL", lag,
-		       sizeof(lag)) == DB_OK, C, "%s", db_error(db));
-	CHECK(strncmp(claim, "ix_outbox_published_id ", 23) == 0 &&
-	      strncmp(prune, "ix_outbox_published_id ", 23) == 0 &&
-	      strncmp(lag, "ix_outbox_published_id ", 23) == 0, C,
-	      "claim uses %s, prune %s, lag %s", claim, prune, lag);
+			   "ORDER BY published_at LIMIT 2000", prune, sizeof(prune)) == DB_OK &&
+	      plan_key(db, "EXPLAIN SELECT COUNT(*) FROM outbox WHERE published_at IS NULL "
+			   "AND failed_at IS NULL", lag, sizeof(lag)) == DB_OK &&
+	      plan_key(db, "EXPLAIN DELETE FROM inbox WHERE processed_at < UTC_TIMESTAMP(6) - "
+			   "INTERVAL 60 SECOND ORDER BY processed_at LIMIT 2000", iprune,
+		       sizeof(iprune)) == DB_OK, C, "%s", db_error(db));
+	CHECK(strncmp(claim, "ix_outbox_pending ", 18) == 0 &&
+	      strncmp(prune, "ix_outbox_pending ", 18) == 0 &&
+	      strncmp(lag, "ix_outbox_pending ", 18) == 0 &&
+	      strncmp(iprune, "ix_inbox_processed_at ", 22) == 0, C,
+	      "claim uses %s, prune %s, lag %s, inbox prune %s", claim, prune, lag, iprune);
 	CHECK(db_exec_script(db, "DELETE FROM outbox") == DB_OK, C, "%s", db_error(db));
-	report(1, C, "claim %s, prune %s, lag %s", claim, prune, lag);
+	report(1, C, "claim %s, prune %s, lag %s, inbox prune %s", claim, prune, lag, iprune);
 out:
 	db_close(db);
 }

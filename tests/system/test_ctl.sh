@@ -178,9 +178,12 @@ assert doms["audit"]["parked"] == 2, doms["audit"]
 assert doms["audit"]["consumers"] >= 1 and doms["audit"]["queue"] == "orderflow.audit"
 assert all(isinstance(d["ready"], int) and isinstance(d["retrying"], int) for d in doms.values())
 assert isinstance(j["outbox"]["pending"], int) and j["outbox"]["lag_seconds"] >= 0
+assert j["outbox"]["set_aside"] == 0, j["outbox"]
+assert all(isinstance(j["outbox"]["pruned"][t]["rows"], int) for t in ("inbox", "outbox")), j["outbox"]
 PY
 ctl stats | grep -Eq '^audit +[0-9]+ +[1-9][0-9]* +[0-9]+ +2$' || t_fail "stats table: $(ctl stats)"
-ctl stats | grep -q '^outbox: [0-9]* pending' || t_fail "stats: no outbox line"
+ctl stats | grep -q '^outbox: [0-9]* pending, oldest [0-9.]* s, 0 set aside' || t_fail "stats: no outbox line: $(ctl stats)"
+ctl stats | grep -q '^pruned inbox: [0-9]* rows (last ' || t_fail "stats: no pruned inbox line: $(ctl stats)"
 t_pass "stats: depth, consumers, retrying, parked per domain and the outbox"
 
 ctl --json parked purge audit >"$T_DIR/purge.json"

@@ -102,7 +102,7 @@ help_names "order show" since_previous_ms since_start_ms
 help_names "parked list" event_id first_failed_at parked_from
 help_names "parked replay" --all --event replayed kept
 help_names "parked purge" purged
-help_names "stats" lag_seconds retrying
+help_names "stats" lag_seconds retrying set_aside pruned last_at
 # -h too, and after the subcommand's own arguments.
 run "$CTL" -c /nonexistent/orderflow.conf parked replay order --event x -h
 [ "$RC" = 0 ] && grep -qF -- "--event ID" "$T_DIR/out" || t_fail "parked replay ... -h: exit $RC: $(cat "$T_DIR/out" "$T_DIR/err")"

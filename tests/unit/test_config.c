@@ -447,6 +447,37 @@ static void test_retention_equal_to_redelivery_window_is_accepted(void **state)
 	scratch_done(&s);
 }
 
+/* A shorter replay window allows a shorter inbox retention, and no shorter:
+ * 0.1 + 0.2 s of retries over max_attempts 3 round up to 1 s, + 60 s. */
+static void test_replay_window_sets_the_minimum_retention(void **state)
+{
+	struct scratch s;
+	struct config *cfg;
+	const char *ok, *bad;
+	char *errors = NULL;
+
+	(void)state;
+	scratch_init(&s);
+	ok = scratch_file(&s, "ok.conf",
+			  "broker = { url = \"amqp://h\"; };\n"
+			  "retry = { delays_ms = [100, 200]; max_attempts = 3; replay_window_s = 60; };\n"
+			  "database = { user = \"u\"; inbox_retention_s = 61; };\n", 0600);
+	cfg = load_ok(ok);
+	assert_int_equal(cfg->retry.replay_window_s, 60);
+	assert_int_equal(cfg->database.inbox_retention_s, 61);
+	config_free(cfg);
+	bad = scratch_file(&s, "bad.conf",
+			   "broker = { url = \"amqp://h\"; };\n"
+			   "retry = { delays_ms = [100, 200]; max_attempts = 3; replay_window_s = 60; };\n"
+			   "database = { user = \"u\"; inbox_retention_s = 60; };\n", 0600);
+	assert_int_equal(config_load(bad, &cfg, &errors), -1);
+	assert_non_null(strstr(errors, "database.inbox_retention_s: must be at least 61 "
+				       "(retries can bring a message back for 1 s, and a parked one may "
+				       "be replayed for 60 s)"));
+	free(errors);
+	scratch_done(&s);
+}
+
 static void test_example_config_loads_cleanly(void **state)
 {
 	char path[PATH_MAX];
@@ -876,6 +907,7 @@ int main(void)
 		cmocka_unit_test(test_relative_password_file_is_found_next_to_the_config),
 		cmocka_unit_test(test_relative_file_error_names_the_resolved_path),
 		cmocka_unit_test(test_retention_equal_to_redelivery_window_is_accepted),
+		cmocka_unit_test(test_replay_window_sets_the_minimum_retention),
 		cmocka_unit_test(test_example_config_loads_cleanly),
 		cmocka_unit_test(test_password_readable_by_others_warns),
 		cmocka_unit_test(test_private_file_with_password_does_not_warn),

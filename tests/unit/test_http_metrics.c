@@ -146,6 +146,9 @@ static void test_counters_come_from_the_pool(void **state)
 	atomic_store(&ps->domains[DOM_WEBHOOK].parked, 1);
 	atomic_store(&ps->relayed, 99);
 	atomic_store(&ps->orders_placed, 12);
+	atomic_store(&ps->outbox_refused, 5);
+	atomic_store(&ps->pruned_inbox, 200000);
+	atomic_store(&ps->pruned_outbox, 50000);
 	metrics_snapshot_take(ps, &s);
 	text = render(&s);
 	assert_true(has_line(text, "orderflow_events_processed_total{domain=\"inventory\"} 42"));
@@ -154,6 +157,9 @@ static void test_counters_come_from_the_pool(void **state)
 	assert_true(has_line(text, "orderflow_events_parked_total{domain=\"webhook\"} 1"));
 	assert_true(has_line(text, "orderflow_relayed_total 99"));
 	assert_true(has_line(text, "orderflow_orders_placed_total 12"));
+	assert_true(has_line(text, "orderflow_outbox_refused_total 5"));
+	assert_true(has_line(text, "orderflow_pruned_rows_total{table=\"inbox\"} 200000"));
+	assert_true(has_line(text, "orderflow_pruned_rows_total{table=\"outbox\"} 50000"));
 	free(text);
 	free(ps);
 }
@@ -220,7 +226,10 @@ static void test_outbox_gauges_when_known(void **state)
 	s.have_outbox = 1;
 	s.outbox_pending = 4;
 	s.outbox_lag_s = 1.25;
+	s.outbox_set_aside = 2;
 	text = render(&s);
+	assert_true(has_line(text, "# TYPE orderflow_outbox_set_aside gauge"));
+	assert_true(has_line(text, "orderflow_outbox_set_aside 2"));
 	assert_true(has_line(text, "# TYPE orderflow_outbox_pending gauge"));
 	assert_true(has_line(text, "orderflow_outbox_pending 4"));
 	assert_true(has_line(text, "# TYPE orderflow_outbox_lag_seconds gauge"));
@@ -239,6 +248,8 @@ static void test_every_line_is_valid_exposition_text(void **state)
 		"orderflow_orders_placed_total", "orderflow_outbox_pending",
 		"orderflow_outbox_lag_seconds", "orderflow_build_info",
 		"orderflow_child_restarts_total", "orderflow_parked_messages",
+		"orderflow_outbox_refused_total", "orderflow_pruned_rows_total",
+		"orderflow_outbox_set_aside",
 	};
 	struct metrics_snapshot s;
 	regex_t sample, comment;
