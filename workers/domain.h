@@ -47,11 +47,13 @@ struct handler_ctx {
 	char reason[256];            /* set by handler_retry / handler_reject */
 };
 
-/* Sets ctx->reason (printf-style) and returns HANDLER_RETRY / HANDLER_REJECT. */
-enum handler_result handler_retry(struct handler_ctx *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-enum handler_result handler_reject(struct handler_ctx *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* Sets ctx->reason (printf-style) and returns r. */
+enum handler_result handler_fail(struct handler_ctx *ctx, enum handler_result r,
+				 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* handler_retry(ctx, fmt, ...) and handler_reject(ctx, fmt, ...): the reason
+ * and HANDLER_RETRY / HANDLER_REJECT. */
+#define handler_retry(ctx, ...) handler_fail((ctx), HANDLER_RETRY, __VA_ARGS__)
+#define handler_reject(ctx, ...) handler_fail((ctx), HANDLER_REJECT, __VA_ARGS__)
 /* Maps a failed database call to HANDLER_RETRY with db_error() as reason. */
 enum handler_result handler_db_failed(struct handler_ctx *ctx, const char *what);
 
