@@ -1,10 +1,12 @@
 /* orderflowctl topology declare|show */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "broker/amqp_link.h"
 #include "broker/topology.h"
 #include "tools/ctl.h"
+#include "workers/domain.h"
 #include "workers/domains/topology_all.h"
 
 static int topology_declare_cmd(struct ctl *ctl)
@@ -39,15 +41,16 @@ static int topology_show_cmd(struct ctl *ctl)
 		return CTL_ERROR;
 	doms = json_array();
 	for (int i = 0; i < DOM_COUNT; i++) {
-		const char *const *keys;
+		const char **keys;
 		int n;
 		json_t *d, *k, *tiers;
 
 		k = json_array();
 		tiers = json_array();
-		n = domain_keys((enum domain_id)i, ctl->cfg, &keys);
+		n = domain_keys(domain_get((enum domain_id)i), ctl->cfg, &keys);
 		for (int j = 0; j < n; j++)
 			json_array_append_new(k, json_string(keys[j]));
+		free(keys);
 		for (int t = 1; t <= ctl->cfg->retry.delay_count; t++) {
 			topology_retry_queue(q, sizeof(q), domain_name((enum domain_id)i), t);
 			json_array_append_new(tiers, json_pack("{s:s, s:i}", "queue", q, "delay_ms",

@@ -43,8 +43,9 @@ struct worker {
 	const struct cfg_domain *dcfg;
 	struct crash_slot *slot;
 	void *state;
-	const char *const *keys;
+	const char **keys;      /* domain_keys(): bound from orderflow.events */
 	int nkeys;
+	int batch;              /* a row of the table is DOM_EV_BATCH */
 	char queue[128];
 	struct domain_stats *stats;     /* NULL outside a supervised pool */
 	const char *abort_event;        /* test-only fault: abort on this event */
@@ -466,7 +467,7 @@ static enum outcome worker_transact(struct worker *w, const struct delivery *d,
 		abort();
 	}
 	started = clock_monotonic_s();
-	hr = w->dom->handle(&ctx);
+	hr = domain_dispatch(w->dom, &ctx);
 	if (hr != HANDLER_OK) {
 		db_rollback(w->db);
 		if (db_connection_lost(w->db))
@@ -624,7 +625,7 @@ static void worker_handle(struct worker *w, const struct delivery *d)
 	envelope_clear(&ev);
 }
 
-/* ---- batches (domains with .batch) ----------------------------------------- */
+/* ---- batches (rows with DOM_EV_BATCH) -------------------------------------- */
 
 #define BATCH_MAX 32
 
@@ -637,8 +638,8 @@ struct batch_item {
 };
 
 /* The handler of every item in one transaction. Returns 0 when all of them
- * committed, -1 after a rollback (a handler that did not answer OK, any
- * database failure). */
+ * committed, -1 after a rollback (an event whose row is not batchable or that
+ * no row takes, a handler that did not answer OK, any database failure). */
 static int batch_transact(struct worker *w, struct batch_item *it, int n, int *emitted_r)
 {
 	*emitted_r = 0;
@@ -662,6 +663,7 @@ static int batch_transact(struct worker *w, struct batch_item *it, int n, int *e
 			.state = w->state, .attempt = it[i].attempt,
 		};
 		enum db_status st = inbox_insert(w->db, w->dom->name, it[i].ev.event_id);
+		const struct domain_event *row;
 		enum handler_result hr;
 
 		/* A duplicate key fails the statement only, not the transaction. */
@@ -670,6 +672,10 @@ static int batch_transact(struct worker *w, struct batch_item *it, int n, int *e
 			continue;
 		if (st != DB_OK)
 			goto rollback;
+		/* Alone, it is refused or handled as its row says. */
+		row = domain_route(w->dom, w->cfg, it[i].ev.event_type);
+		if (row == NULL || !(row->flags & DOM_EV_BATCH))
+			goto rollback;
 		/* From here a crash is this event's (crash memory). */
 		crash_slot_enter(w->slot, w->dom->name, it[i].ev.event_id);
 		if (w->abort_event != NULL && strcmp(w->abort_event, it[i].ev.event_id) == 0) {
@@ -677,7 +683,7 @@ static int batch_transact(struct worker *w, struct batch_item *it, int n, int *e
 			abort();
 		}
 		it[i].started = clock_monotonic_s();
-		hr = w->dom->handle(&ctx);
+		hr = row->handle(&ctx);
 		crash_slot_leave(w->slot);
 		if (hr != HANDLER_OK)
 			goto rollback;
@@ -817,7 +823,7 @@ static int worker_loop(struct worker *w)
 		}
 		switch (consumer_next(w->in, POLL_SLICE_MS, &d)) {
 		case CONSUMER_DELIVERY:
-			if (w->dom->batch)
+			if (w->batch)
 				worker_batch(w, &d);
 			else
 				worker_handle(w, &d);
@@ -852,10 +858,14 @@ static int worker_setup(struct worker *w, const struct domain *dom, const struct
 	w->cfg = cfg;
 	w->dcfg = &cfg->domains[id >= 0 ? id : 0];
 	w->slot = slot;
-	w->keys = dom->keys;
-	w->nkeys = dom->nkeys;
-	if (dom->config_keys != NULL)
-		w->nkeys = dom->config_keys(cfg, &w->keys);
+	w->nkeys = domain_keys(dom, cfg, &w->keys);
+	if (w->nkeys < 0) {
+		log_error("%s: routing keys: out of memory", dom->name);
+		return -1;
+	}
+	for (int i = 0; i < dom->nevents; i++)
+		if (dom->events[i].flags & DOM_EV_BATCH)
+			w->batch = 1;
 	topology_work_queue(w->queue, sizeof(w->queue), dom->name);
 	w->stats = poolstats_domain(dom->name);
 	/* Only tests set this: it proves that an event which kills its worker
@@ -880,8 +890,10 @@ int worker_run(const struct domain *dom, const struct config *cfg, struct crash_
 	struct worker w;
 	int code;
 
-	if (worker_setup(&w, dom, cfg, slot) != 0)
+	if (worker_setup(&w, dom, cfg, slot) != 0) {
+		free(w.keys);
 		return EXIT_CONFIG;
+	}
 	code = worker_loop(&w);
 	worker_drop_in(&w);
 	worker_drop_out(&w);
@@ -890,6 +902,7 @@ int worker_run(const struct domain *dom, const struct config *cfg, struct crash_
 	if (dom->fini != NULL)
 		dom->fini(w.state);
 	close(w.sigfd);
+	free(w.keys);
 	log_info("%s worker exits (%d)", dom->name, code);
 	return code;
 }

@@ -36,8 +36,6 @@
 #include "db/db.h"
 #include "workers/worker.h"
 
-static const char *const probe_keys[] = { "probe.#" };
-
 static enum handler_result probe_effect(struct handler_ctx *ctx)
 {
 	struct db_param p[2] = { DBP_STR(ctx->ev->event_id), DBP_STR(ctx->consumer) };
@@ -126,13 +124,15 @@ static int load(const char *path, struct config **cfg)
 	return 0;
 }
 
+/* Batchable: the core tests then cover the batch path too. */
+static const struct domain_event probe_events[] = {
+	{ "probe.#", probe_handle, DOM_EV_BATCH },
+};
+
 static int run_worker(const char *conf, const char *name)
 {
 	struct domain dom = {
-		.name = name, .keys = probe_keys, .nkeys = 1,
-		.init = probe_init, .handle = probe_handle,
-		/* The core tests then cover the batch path too. */
-		.batch = 1,
+		.name = name, DOMAIN_TABLE(probe_events), .init = probe_init,
 	};
 	struct config *cfg = NULL;
 	char title[64];

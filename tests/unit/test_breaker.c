@@ -180,21 +180,6 @@ static void test_5xx_and_others_are_transient(void **state)
 	assert_int_equal(webhook_classify(0), WEBHOOK_TRANSIENT);
 }
 
-static void test_webhook_binds_to_configured_events(void **state)
-{
-	static char *events[] = { "order.created", "payment.refunded" };
-	struct config cfg;
-	const char *const *keys = NULL;
-
-	(void)state;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.domains[DOM_WEBHOOK].events.items = events;
-	cfg.domains[DOM_WEBHOOK].events.count = 2;
-	assert_int_equal(webhook_config_keys(&cfg, &keys), 2);
-	assert_string_equal(keys[0], "order.created");
-	assert_string_equal(keys[1], "payment.refunded");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,7 +196,6 @@ int main(void)
 		cmocka_unit_test(test_2xx_is_delivered),
 		cmocka_unit_test(test_4xx_is_permanent_except_408_and_429),
 		cmocka_unit_test(test_5xx_and_others_are_transient),
-		cmocka_unit_test(test_webhook_binds_to_configured_events),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,8 +12,6 @@
 #include "workers/domains/domains.h"
 #include "db/sqltime.h"
 
-static const char *const audit_keys[] = { "#" };
-
 static enum handler_result audit_handle(struct handler_ctx *ctx)
 {
 	const struct envelope *ev = ctx->ev;
@@ -43,10 +41,12 @@ static enum handler_result audit_handle(struct handler_ctx *ctx)
 	return hr;
 }
 
+/* One row for every event: bound to "#", it takes whatever is published. */
+static const struct domain_event audit_events[] = {
+	{ "#", audit_handle, DOM_EV_BATCH },
+};
+
 const struct domain audit_domain = {
 	.name = "audit",
-	.keys = audit_keys,
-	.nkeys = 1,
-	.handle = audit_handle,
-	.batch = 1,
+	DOMAIN_TABLE(audit_events),
 };

@@ -7,31 +7,13 @@
 #include "db/outbox.h"
 #include "core/log.h"
 
-static enum handler_result handler_set(struct handler_ctx *ctx, enum handler_result r,
-				       const char *fmt, va_list ap)
+enum handler_result handler_fail(struct handler_ctx *ctx, enum handler_result r,
+				 const char *fmt, ...)
 {
+	va_list ap;
+
+	va_start(ap, fmt);
 	vsnprintf(ctx->reason, sizeof(ctx->reason), fmt, ap);
-	return r;
-}
-
-enum handler_result handler_retry(struct handler_ctx *ctx, const char *fmt, ...)
-{
-	va_list ap;
-	enum handler_result r;
-
-	va_start(ap, fmt);
-	r = handler_set(ctx, HANDLER_RETRY, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-enum handler_result handler_reject(struct handler_ctx *ctx, const char *fmt, ...)
-{
-	va_list ap;
-	enum handler_result r;
-
-	va_start(ap, fmt);
-	r = handler_set(ctx, HANDLER_REJECT, fmt, ap);
 	va_end(ap);
 	return r;
 }

@@ -28,10 +28,6 @@
 #include "workers/domains/dom_payload.h"
 #include "workers/domains/domains.h"
 
-static const char *const inventory_keys[] = {
-	"order.created", "order.confirmed", "order.cancelled",
-};
-
 /* What fits the INT columns, far above what the intake accepts. */
 #define MAX_LINE_QTY 1000000000
 
@@ -416,24 +412,14 @@ static enum db_status inventory_batch_lock(struct db *db, const struct envelope 
 	return st;
 }
 
-static enum handler_result inventory_handle(struct handler_ctx *ctx)
-{
-	const char *type = ctx->ev->event_type;
-
-	if (strcmp(type, "order.created") == 0)
-		return on_created(ctx);
-	if (strcmp(type, "order.confirmed") == 0)
-		return on_confirmed(ctx);
-	if (strcmp(type, "order.cancelled") == 0)
-		return on_cancelled(ctx);
-	return handler_reject(ctx, "inventory: %s is not an event of the inventory domain", type);
-}
+static const struct domain_event inventory_events[] = {
+	{ "order.created", on_created, DOM_EV_BATCH },
+	{ "order.confirmed", on_confirmed, DOM_EV_BATCH },
+	{ "order.cancelled", on_cancelled, DOM_EV_BATCH },
+};
 
 const struct domain inventory_domain = {
 	.name = "inventory",
-	.keys = inventory_keys,
-	.nkeys = (int)(sizeof(inventory_keys) / sizeof(inventory_keys[0])),
-	.handle = inventory_handle,
-	.batch = 1,
+	DOMAIN_TABLE(inventory_events),
 	.batch_lock = inventory_batch_lock,
 };

@@ -1,10 +1,7 @@
 /*
  * notification: writes one readable message per (order, type) for the
- * customer named in the event's payload.
- *
- *   order.created -> created, order.confirmed -> confirmed,
- *   order.cancelled -> cancelled, shipping.scheduled -> shipped,
- *   payment.refunded -> refunded
+ * customer named in the event's payload; the table at the end says which
+ * type (created, confirmed, cancelled, shipped, refunded) each event writes.
  *
  * The unique key (order_id, type) makes a second message of a type a
  * duplicate key, which is the "already notified" answer (no INSERT IGNORE: it
@@ -20,11 +17,6 @@
 #include "workers/domains/dom_payload.h"
 #include "workers/domains/domains.h"
 #include "db/sqltime.h"
-
-static const char *const notification_keys[] = {
-	"order.created", "order.confirmed", "order.cancelled", "shipping.scheduled",
-	"payment.refunded",
-};
 
 #define MESSAGE_MAX 512
 
@@ -65,29 +57,13 @@ static int message_for(struct handler_ctx *ctx, const char *type, const char *id
 	return 0;
 }
 
-static const char *type_of(const char *event_type)
+/* Writes the message of `type` (created, confirmed, ...) for the event. */
+static enum handler_result notify(struct handler_ctx *ctx, const char *type)
 {
-	static const char *const map[][2] = {
-		{ "order.created", "created" },       { "order.confirmed", "confirmed" },
-		{ "order.cancelled", "cancelled" },   { "shipping.scheduled", "shipped" },
-		{ "payment.refunded", "refunded" },
-	};
-
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(event_type, map[i][0]) == 0)
-			return map[i][1];
-	return NULL;
-}
-
-static enum handler_result notification_handle(struct handler_ctx *ctx)
-{
-	const char *type = type_of(ctx->ev->event_type), *id, *customer;
+	const char *id, *customer;
 	char msg[MESSAGE_MAX];
 	enum db_status st;
 
-	if (type == NULL)
-		return handler_reject(ctx, "notification: %s is not an event of the notification "
-				      "domain", ctx->ev->event_type);
 	if (dom_order_ref(ctx, &id, &customer) != 0 ||
 	    message_for(ctx, type, id, msg, sizeof(msg)) != 0)
 		return HANDLER_REJECT;
@@ -107,6 +83,31 @@ static enum handler_result notification_handle(struct handler_ctx *ctx)
 		return handler_db_failed(ctx, "insert notification");
 	log_debug("order %s: %s notification for %s", id, type, customer);
 	return HANDLER_OK;
+}
+
+static enum handler_result on_created(struct handler_ctx *ctx)
+{
+	return notify(ctx, "created");
+}
+
+static enum handler_result on_confirmed(struct handler_ctx *ctx)
+{
+	return notify(ctx, "confirmed");
+}
+
+static enum handler_result on_cancelled(struct handler_ctx *ctx)
+{
+	return notify(ctx, "cancelled");
+}
+
+static enum handler_result on_shipped(struct handler_ctx *ctx)
+{
+	return notify(ctx, "shipped");
+}
+
+static enum handler_result on_refunded(struct handler_ctx *ctx)
+{
+	return notify(ctx, "refunded");
 }
 
 int notification_list(struct db *db, const char *customer_id, json_t **r)
@@ -141,10 +142,15 @@ int notification_list(struct db *db, const char *customer_id, json_t **r)
 	return 200;
 }
 
+static const struct domain_event notification_events[] = {
+	{ "order.created", on_created, DOM_EV_BATCH },
+	{ "order.confirmed", on_confirmed, DOM_EV_BATCH },
+	{ "order.cancelled", on_cancelled, DOM_EV_BATCH },
+	{ "shipping.scheduled", on_shipped, DOM_EV_BATCH },
+	{ "payment.refunded", on_refunded, DOM_EV_BATCH },
+};
+
 const struct domain notification_domain = {
 	.name = "notification",
-	.keys = notification_keys,
-	.nkeys = (int)(sizeof(notification_keys) / sizeof(notification_keys[0])),
-	.handle = notification_handle,
-	.batch = 1,
+	DOMAIN_TABLE(notification_events),
 };

@@ -28,8 +28,6 @@
 #include "workers/domains/domains.h"
 #include "workers/domains/payment_rules.h"
 
-static const char *const payment_keys[] = { "stock.reserved", "order.cancelled" };
-
 #define TOMBSTONE_REASON "cancelled before payment"
 
 /* Locks the order's payments row; status "" when there is none. */
@@ -169,20 +167,19 @@ static enum handler_result cancel_once(struct handler_ctx *ctx, const char *id,
 	return HANDLER_OK;
 }
 
-static enum handler_result payment_handle(struct handler_ctx *ctx)
+static enum handler_result on_cancelled(struct handler_ctx *ctx)
 {
-	const char *type = ctx->ev->event_type;
-
-	if (strcmp(type, "stock.reserved") == 0)
-		return on_reserved(ctx);
-	if (strcmp(type, "order.cancelled") == 0)
-		return dom_cancel_twice(ctx, cancel_once, "payment");
-	return handler_reject(ctx, "payment: %s is not an event of the payment domain", type);
+	return dom_cancel_twice(ctx, cancel_once, "payment");
 }
+
+/* Not batchable: a charge stands for a payment gateway call, which a
+ * rollback does not undo. */
+static const struct domain_event payment_events[] = {
+	{ "stock.reserved", on_reserved, 0 },
+	{ "order.cancelled", on_cancelled, 0 },
+};
 
 const struct domain payment_domain = {
 	.name = "payment",
-	.keys = payment_keys,
-	.nkeys = (int)(sizeof(payment_keys) / sizeof(payment_keys[0])),
-	.handle = payment_handle,
+	DOMAIN_TABLE(payment_events),
 };

@@ -26,8 +26,6 @@
 #include "workers/domains/domains.h"
 #include "workers/domains/shipping_rules.h"
 
-static const char *const shipping_keys[] = { "order.confirmed", "order.cancelled" };
-
 static enum db_status lock_shipment(struct db *db, const char *id, struct db_rows *rows)
 {
 	struct db_param p[1] = { DBP_STR(id) };
@@ -146,21 +144,17 @@ static enum handler_result cancel_once(struct handler_ctx *ctx, const char *id,
 	return HANDLER_OK;
 }
 
-static enum handler_result shipping_handle(struct handler_ctx *ctx)
+static enum handler_result on_cancelled(struct handler_ctx *ctx)
 {
-	const char *type = ctx->ev->event_type;
-
-	if (strcmp(type, "order.confirmed") == 0)
-		return on_confirmed(ctx);
-	if (strcmp(type, "order.cancelled") == 0)
-		return dom_cancel_twice(ctx, cancel_once, "shipment");
-	return handler_reject(ctx, "shipping: %s is not an event of the shipping domain", type);
+	return dom_cancel_twice(ctx, cancel_once, "shipment");
 }
+
+static const struct domain_event shipping_events[] = {
+	{ "order.confirmed", on_confirmed, DOM_EV_BATCH },
+	{ "order.cancelled", on_cancelled, DOM_EV_BATCH },
+};
 
 const struct domain shipping_domain = {
 	.name = "shipping",
-	.keys = shipping_keys,
-	.nkeys = (int)(sizeof(shipping_keys) / sizeof(shipping_keys[0])),
-	.handle = shipping_handle,
-	.batch = 1,
+	DOMAIN_TABLE(shipping_events),
 };

@@ -5,29 +5,29 @@
  * an exchange that has nowhere to route them. */
 #include "workers/domains/topology_all.h"
 
+#include <stdlib.h>
+
 #include "broker/topology.h"
+#include "core/log.h"
 #include "workers/domain.h"
-
-int domain_keys(enum domain_id id, const struct config *cfg, const char *const **keys_r)
-{
-	const struct domain *dom = domain_get(id);
-
-	if (dom->config_keys != NULL)
-		return dom->config_keys(cfg, keys_r);
-	*keys_r = dom->keys;
-	return dom->nkeys;
-}
 
 int topology_declare_all(struct amqp_link *link, const struct config *cfg)
 {
 	if (topology_declare_exchanges(link) != 0)
 		return -1;
 	for (int i = 0; i < DOM_COUNT; i++) {
-		const char *const *keys;
-		int n;
+		const char **keys;
+		int n, rc;
 
-		n = domain_keys((enum domain_id)i, cfg, &keys);
-		if (topology_declare_domain(link, cfg, domain_name((enum domain_id)i), keys, n) != 0)
+		n = domain_keys(domain_get((enum domain_id)i), cfg, &keys);
+		if (n < 0) {
+			log_error("routing keys of %s: out of memory",
+				  domain_name((enum domain_id)i));
+			return -1;
+		}
+		rc = topology_declare_domain(link, cfg, domain_name((enum domain_id)i), keys, n);
+		free(keys);
+		if (rc != 0)
 			return -1;
 	}
 	return 0;

@@ -13,7 +13,7 @@ struct amqp_link;
 /* Declares the exchanges and the queues of every domain, on or off. */
 int topology_declare_all(struct amqp_link *link, const struct config *cfg);
 
-/* The routing keys a domain consumes under this configuration. */
-int domain_keys(enum domain_id id, const struct config *cfg, const char *const **keys_r);
+/* The routing keys a domain consumes under a configuration: domain_keys()
+ * (workers/domain.h) over domain_get(). */
 
 #endif

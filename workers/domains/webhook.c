@@ -43,12 +43,6 @@ void webhook_transport_use(const struct webhook_transport *t)
 	webhook_transport = t;
 }
 
-/* Default keys: what `keys` says when nothing asks config_keys (the three of
- * the default domains.webhook.events). */
-static const char *const webhook_default_keys[] = {
-	"order.created", "order.confirmed", "order.cancelled",
-};
-
 static int webhook_open(struct webhook_state *s, char **err_r)
 {
 	if (webhook_transport == NULL) {
@@ -181,13 +175,16 @@ static enum handler_result webhook_handle(struct handler_ctx *ctx)
 	return webhook_send(ctx, s, w);
 }
 
+/* The events of domains.webhook.events, each POSTed the same way; not
+ * batchable: a rollback cannot take a POST back. */
+static const struct domain_event webhook_events[] = {
+	{ NULL, webhook_handle, DOM_EV_CONFIGURED },
+};
+
 const struct domain webhook_domain = {
 	.name = "webhook",
-	.keys = webhook_default_keys,
-	.nkeys = (int)(sizeof(webhook_default_keys) / sizeof(webhook_default_keys[0])),
+	DOMAIN_TABLE(webhook_events),
 	.init = webhook_init,
 	.fini = webhook_fini,
-	.handle = webhook_handle,
 	.hold_ms = webhook_hold_ms,
-	.config_keys = webhook_config_keys,
 };

@@ -3,11 +3,11 @@
  * domains.webhook.url (DESIGN.md, the webhook paragraph), behind a circuit
  * breaker (breaker.h).
  *
- * The webhook binds to the configured events, not to static keys:
- * webhook_config_keys() is its struct domain's config_keys. The answer of the
- * receiver is classified by webhook_classify() (pure): 2xx delivered; 4xx
- * other than 408 and 429 permanent (the event is parked); anything else
- * transient (retried), like a transport failure (refused, timed out).
+ * The webhook binds to the configured events, not to static keys: its table
+ * is one DOM_EV_CONFIGURED row (domain.h). The answer of the receiver is
+ * classified by webhook_classify() (pure): 2xx delivered; 4xx other than 408
+ * and 429 permanent (the event is parked); anything else transient
+ * (retried), like a transport failure (refused, timed out).
  */
 #ifndef ORDERFLOW_WEBHOOK_H
 #define ORDERFLOW_WEBHOOK_H
@@ -23,10 +23,6 @@ enum webhook_outcome {
 
 /* The outcome of an HTTP answer with this status code. */
 enum webhook_outcome webhook_classify(long http_status);
-
-/* The routing keys the webhook consumes: domains.webhook.events. Returns the
- * count; *keys_r points into cfg. */
-int webhook_config_keys(const struct config *cfg, const char *const **keys_r);
 
 /* How the webhook reaches the receiver. The domain tables carry no HTTP
  * client: the program that runs the webhook domain wires one in (orderflowd:

@@ -12,11 +12,3 @@ enum webhook_outcome webhook_classify(long http_status)
 		return WEBHOOK_PERMANENT;
 	return WEBHOOK_TRANSIENT;
 }
-
-int webhook_config_keys(const struct config *cfg, const char *const **keys_r)
-{
-	const struct str_list *ev = &cfg->domains[DOM_WEBHOOK].events;
-
-	*keys_r = (const char *const *)ev->items;
-	return ev->count;
-}
