@@ -37,6 +37,7 @@ struct db {
 	char *password;
 	char *dbname;           /* NULL: no database selected */
 	int port;
+	char where[512];        /* db_where()'s text */
 
 	struct dbi_stmt *cache[DBI_CACHE_BUCKETS];
 	int cached;

@@ -94,7 +94,7 @@ static int relay_connect(struct relay *r)
 		return -1;
 	}
 	log_info("connected to %s and %s; relaying", amqp_link_node(r->link),
-		 r->cfg->database.name);
+		 db_where(r->db));
 	return 0;
 }
 
