@@ -1,4 +1,4 @@
-/* orderflowctl db migrate */
+/* orderflowctl db: the database subcommands (migrate). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

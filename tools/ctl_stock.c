@@ -1,4 +1,5 @@
-/* orderflowctl stock set SKU QTY [--price CENTS] | stock show */
+/* orderflowctl stock: setting and showing the inventory's stock and prices.
+ * Usage: stock set SKU QTY [--price CENTS] | stock show */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>

@@ -1,4 +1,5 @@
-/* orderflowctl topology declare|show */
+/* orderflowctl topology: declaring and showing the broker topology.
+ * Usage: topology declare|show */
 #include <stdio.h>
 #include <string.h>
 
