@@ -67,4 +67,10 @@ const char *dbi_sql_brief(const char *sql, char *buf, size_t len);
 
 void dbi_cache_drop(struct db *db);
 
+/* Runs a prune: sql is a DELETE taking (retention in seconds, row limit);
+ * *deleted_r (may be NULL) gets the rows it deleted. Refuses a negative
+ * retention or a batch below 1. The caller adds the context of an error. */
+enum db_status dbi_prune(struct db *db, const char *sql, long retention_s, int batch,
+			 int *deleted_r);
+
 #endif
