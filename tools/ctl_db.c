@@ -37,8 +37,9 @@ static const struct ctl_help db_help[] = {
 	  "--json prints {\"database\": NAME, \"applied\": N, \"migrations\": DIR}:\n"
 	  "  database    the database migrated\n"
 	  "  applied     how many migrations this run applied (0: it was up to date)\n"
-	  "  migrations  the folder the migrations were read from\n" },
-	{ NULL, NULL },
+	  "  migrations  the folder the migrations were read from\n",
+	  NULL },
+	{ NULL, NULL, NULL },
 };
 
 const struct ctl_command ctl_db_cmd = {

@@ -167,8 +167,9 @@ static const struct ctl_help stats_help[] = {
 	  "             retrying (the messages in its retry tiers), parked (in its\n"
 	  "             parking lot); null for a queue not declared yet\n"
 	  "  outbox     pending (rows not yet published), lag_seconds (the age of the\n"
-	  "             oldest of them, 0 when none); null when a database cannot be read\n" },
-	{ NULL, NULL },
+	  "             oldest of them, 0 when none); null when a database cannot be read\n",
+	  NULL },
+	{ NULL, NULL, NULL },
 };
 
 const struct ctl_command ctl_stats_cmd = {
