@@ -1,3 +1,8 @@
+/*
+ * amqp_link: one AMQP connection and its channel 1 on rabbitmq-c: opening it
+ * over the URLs of broker.urls, the keepalive thread and the error buffer
+ * (see amqp_link.h).
+ */
 #include "broker/amqp_link.h"
 #include "broker/link_int.h"
 #include "core/config.h"

@@ -1,3 +1,7 @@
+/*
+ * consumer: basic.consume with per-consumer prefetch, reading one whole
+ * delivery at a time, acks, rejects and the cancel handshake (see consumer.h).
+ */
 #include "broker/consumer.h"
 #include "broker/amqp_link.h"
 #include "broker/link_int.h"

@@ -1,3 +1,8 @@
+/*
+ * publisher: persistent, mandatory publishes and the wait for their confirms
+ * (basic.ack / nack / return), which rabbitmq-c 0.11 has no helper for
+ * (see publisher.h).
+ */
 #include "broker/publisher.h"
 #include "broker/amqp_link.h"
 #include "broker/link_int.h"

@@ -1,3 +1,7 @@
+/*
+ * topology: declaring the exchanges, work queues, delay tiers and parking
+ * lots (see topology.h and DESIGN.md "Topology").
+ */
 #include "broker/topology.h"
 #include "broker/amqp_link.h"
 #include "broker/link_int.h"

@@ -1,3 +1,4 @@
+/* clock: monotonic time and a sleep that resumes after signals (see clock.h). */
 #include "core/clock.h"
 
 #include <errno.h>

@@ -2,7 +2,7 @@
  * config: the orderflow configuration (libconfig), loaded and validated in one
  * step.
  *
- * config_load() reads a file, checks every key against the schema of DESIGN.md
+ * config_load() reads a file, checks every key against the key table (DESIGN.md "Configuration")
  * ("Configuration") and either returns a complete struct config with every
  * default filled in, or returns -1 and a list of problems, one per line, each
  * "FILE:LINE: KEY: reason" (LINE is that of the setting, or of its parent group

@@ -30,7 +30,7 @@ struct upcaster_entry {
 	envelope_upcaster_fn fn;
 };
 
-/* DESIGN.md's events. A schema change bumps the version here and registers
+/* DESIGN.md "Events". A schema change bumps the version here and registers
  * an upcaster from the old one. */
 static const struct version_entry builtin_versions[] = {
 	{ "order.created", 1 },      { "stock.reserved", 1 },   { "stock.rejected", 1 },

@@ -1,3 +1,4 @@
+/* log: one prefixed line per message on stderr, for journald (see log.h). */
 #include "core/log.h"
 
 #include <stdarg.h>

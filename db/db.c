@@ -43,8 +43,11 @@ void db_library_end(void)
 
 /* ---- connecting ---------------------------------------------------------- */
 
-static void db_where(const struct db *db, char *buf, size_t len)
+const char *db_where(struct db *db)
 {
+	char *buf = db->where;
+	size_t len = sizeof(db->where);
+
 	if (db->socket != NULL)
 		snprintf(buf, len, "MariaDB/MySQL at socket %s as %s%s%s", db->socket, db->user,
 			 db->dbname != NULL ? ", database " : "",
@@ -53,6 +56,7 @@ static void db_where(const struct db *db, char *buf, size_t len)
 		snprintf(buf, len, "MariaDB/MySQL at %s:%d as %s%s%s", db->host, db->port, db->user,
 			 db->dbname != NULL ? ", database " : "",
 			 db->dbname != NULL ? db->dbname : "");
+	return buf;
 }
 
 static int db_set_options(MYSQL *my)
@@ -104,12 +108,11 @@ static void connect_failure(const struct db *db, MYSQL *my, char *msg, size_t le
 /* Opens db->my with the stored settings; on failure db->my stays NULL. */
 static enum db_status db_open(struct db *db)
 {
-	char where[512];
+	const char *where = db_where(db);
 	unsigned int protocol = db->socket != NULL ? MYSQL_PROTOCOL_SOCKET : MYSQL_PROTOCOL_TCP;
 	enum db_status st;
 	MYSQL *my;
 
-	db_where(db, where, sizeof(where));
 	if (pthread_once(&lib_once, lib_init) != 0 || lib_state != 1)
 		return dbi_fail_own(db, "connecting to %s: the client library failed to initialise",
 				    where);

@@ -126,6 +126,17 @@ void db_library_end(void);
 void db_error_context(struct db *db, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* "what: err" in buf, or err alone when it already starts with the word(s)
+ * of what (followed by ':', ' ' or its end), so a
+ * caller that names its step ("commit") never repeats the step the error
+ * record names already ("commit: Deadlock found ... (1213)"). Returns buf. */
+const char *db_error_join(char *buf, size_t len, const char *what, const char *err);
+
+/* The server and database of a connection, for logs: "MariaDB/MySQL at
+ * HOST:PORT (or at socket PATH) as USER, database NAME". Valid until the next
+ * call on the same connection. */
+const char *db_where(struct db *db);
+
 /* The server's id of this connection (for KILL, logs); 0 when not connected. */
 unsigned long db_thread_id(const struct db *db);
 

@@ -149,6 +149,17 @@ void db_error_context(struct db *db, const char *fmt, ...)
 	dbi_compose(db);
 }
 
+const char *db_error_join(char *buf, size_t len, const char *what, const char *err)
+{
+	size_t n = strlen(what);
+
+	if (strncmp(err, what, n) == 0 && (err[n] == ':' || err[n] == ' ' || err[n] == '\0'))
+		snprintf(buf, len, "%s", err);
+	else
+		snprintf(buf, len, "%s: %s", what, err);
+	return buf;
+}
+
 const char *dbi_sql_brief(const char *sql, char *buf, size_t len)
 {
 	size_t o = 0, max = len > 4 ? len - 4 : 0; /* room for "..." and the NUL */

@@ -37,6 +37,7 @@ struct db {
 	char *password;
 	char *dbname;           /* NULL: no database selected */
 	int port;
+	char where[512];        /* db_where()'s text */
 
 	struct dbi_stmt *cache[DBI_CACHE_BUCKETS];
 	int cached;
@@ -65,5 +66,11 @@ int dbi_unusable(struct db *db);
 const char *dbi_sql_brief(const char *sql, char *buf, size_t len);
 
 void dbi_cache_drop(struct db *db);
+
+/* Runs a prune: sql is a DELETE taking (retention in seconds, row limit);
+ * *deleted_r (may be NULL) gets the rows it deleted. Refuses a negative
+ * retention or a batch below 1. The caller adds the context of an error. */
+enum db_status dbi_prune(struct db *db, const char *sql, long retention_s, int batch,
+			 int *deleted_r);
 
 #endif

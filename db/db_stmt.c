@@ -441,3 +441,21 @@ enum db_status db_select_text(struct db *db, const char *sql, const struct db_pa
 	db_rows_free(&rows);
 	return DB_OK;
 }
+
+enum db_status dbi_prune(struct db *db, const char *sql, long retention_s, int batch,
+			 int *deleted_r)
+{
+	struct db_param p[2] = { DBP_INT(retention_s), DBP_INT(batch) };
+	unsigned long long n = 0;
+	enum db_status st;
+
+	if (deleted_r != NULL)
+		*deleted_r = 0;
+	if (retention_s < 0 || batch < 1)
+		return dbi_fail_own(db, "retention %ld s and batch %d: both must be positive",
+				    retention_s, batch);
+	st = db_run(db, sql, p, 2, &n, NULL);
+	if (st == DB_OK && deleted_r != NULL)
+		*deleted_r = (int)n;
+	return st;
+}

@@ -24,22 +24,11 @@ enum db_status inbox_insert(struct db *db, const char *consumer, const char *eve
 
 enum db_status inbox_prune(struct db *db, long retention_s, int batch, int *deleted_r)
 {
-	struct db_param p[2] = { DBP_INT(retention_s), DBP_INT(batch) };
-	unsigned long long n = 0;
-	enum db_status st;
+	enum db_status st = dbi_prune(db, "DELETE FROM inbox WHERE processed_at < "
+					  "UTC_TIMESTAMP(6) - INTERVAL ? SECOND "
+					  "ORDER BY processed_at LIMIT ?", retention_s, batch, deleted_r);
 
-	if (deleted_r != NULL)
-		*deleted_r = 0;
-	if (retention_s < 0 || batch < 1)
-		return dbi_fail_own(db, "inbox prune: retention %ld s and batch %d: both must be "
-				    "positive", retention_s, batch);
-	st = db_run(db, "DELETE FROM inbox WHERE processed_at < UTC_TIMESTAMP(6) - INTERVAL ? SECOND "
-			"ORDER BY processed_at LIMIT ?", p, 2, &n, NULL);
-	if (st != DB_OK) {
+	if (st != DB_OK)
 		db_error_context(db, "pruning inbox rows older than %ld s", retention_s);
-		return st;
-	}
-	if (deleted_r != NULL)
-		*deleted_r = (int)n;
-	return DB_OK;
+	return st;
 }

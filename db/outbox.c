@@ -167,25 +167,13 @@ void outbox_batch_free(struct outbox_batch *batch)
 
 enum db_status outbox_prune(struct db *db, long retention_s, int batch, int *deleted_r)
 {
-	struct db_param p[2] = { DBP_INT(retention_s), DBP_INT(batch) };
-	unsigned long long n = 0;
-	enum db_status st;
+	enum db_status st = dbi_prune(db, "DELETE FROM outbox WHERE published_at IS NOT NULL "
+					  "AND published_at < UTC_TIMESTAMP(6) - INTERVAL ? SECOND "
+					  "ORDER BY published_at LIMIT ?", retention_s, batch, deleted_r);
 
-	if (deleted_r != NULL)
-		*deleted_r = 0;
-	if (retention_s < 0 || batch < 1)
-		return dbi_fail_own(db, "outbox prune: retention %ld s and batch %d: both must be "
-				    "positive", retention_s, batch);
-	st = db_run(db, "DELETE FROM outbox WHERE published_at IS NOT NULL "
-			"AND published_at < UTC_TIMESTAMP(6) - INTERVAL ? SECOND "
-			"ORDER BY published_at LIMIT ?", p, 2, &n, NULL);
-	if (st != DB_OK) {
+	if (st != DB_OK)
 		db_error_context(db, "pruning outbox rows published over %ld s ago", retention_s);
-		return st;
-	}
-	if (deleted_r != NULL)
-		*deleted_r = (int)n;
-	return DB_OK;
+	return st;
 }
 
 /* The age is the oldest row's by id, the row the relay takes next: one index

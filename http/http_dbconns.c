@@ -136,7 +136,7 @@ static struct db *db_revive(struct db_conns *p, struct idle_conn *e)
 	    db_ping(e->db) == DB_OK)
 		return e->db;
 	if (db_reconnect(e->db) == DB_OK) {
-		log_info("reconnected to database %s", p->dbname);
+		log_info("reconnected to %s", db_where(e->db));
 		return e->db;
 	}
 	log_db_failure(p, db_error(e->db));

@@ -46,18 +46,44 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* One counter family with a sample per domain; `field` is an offset into
+/* The counter families with a sample per domain; `field` is an offset into
  * struct metrics_domain. */
-static void per_domain(FILE *f, const struct metrics_snapshot *s, const char *name,
-		       const char *help, size_t field)
+static const struct {
+	const char *name, *help;
+	size_t field;
+} per_domain_counters[] = {
+	{ "orderflow_events_processed_total",
+	  "Events handled, committed and acknowledged, by domain.",
+	  offsetof(struct metrics_domain, processed) },
+	{ "orderflow_events_duplicate_total", "Deliveries the inbox had already seen, by domain.",
+	  offsetof(struct metrics_domain, duplicates) },
+	{ "orderflow_events_retried_total", "Copies sent to a retry delay tier, by domain.",
+	  offsetof(struct metrics_domain, retried) },
+	{ "orderflow_events_parked_total", "Copies sent to the parking lot, by domain.",
+	  offsetof(struct metrics_domain, parked) },
+};
+
+static void per_domain(FILE *f, const struct metrics_snapshot *s)
+{
+	for (size_t i = 0; i < sizeof(per_domain_counters) / sizeof(per_domain_counters[0]); i++) {
+		const char *name = per_domain_counters[i].name;
+
+		family(f, name, "counter", per_domain_counters[i].help);
+		for (int d = 0; d < DOM_COUNT; d++) {
+			const unsigned long long *v =
+				(const unsigned long long *)((const char *)&s->domains[d] +
+							     per_domain_counters[i].field);
+
+			fprintf(f, "%s{domain=\"%s\"} %llu\n", name, s->domains[d].name, *v);
+		}
+	}
+}
+
+/* A counter family with one sample and no label. */
+static void counter(FILE *f, const char *name, const char *help, unsigned long long v)
 {
 	family(f, name, "counter", help);
-	for (int d = 0; d < DOM_COUNT; d++) {
-		const unsigned long long *v =
-			(const unsigned long long *)((const char *)&s->domains[d] + field);
-
-		fprintf(f, "%s{domain=\"%s\"} %llu\n", name, s->domains[d].name, *v);
-	}
+	fprintf(f, "%s %llu\n", name, v);
 }
 
 /* The histogram: buckets are made cumulative here, and _count is the +Inf
@@ -136,24 +162,11 @@ static void parked_depth(FILE *f, const struct metrics_snapshot *s)
 static void render(FILE *f, const struct metrics_snapshot *s)
 {
 	build_info(f, s);
-	per_domain(f, s, "orderflow_events_processed_total",
-		   "Events handled, committed and acknowledged, by domain.",
-		   offsetof(struct metrics_domain, processed));
-	per_domain(f, s, "orderflow_events_duplicate_total",
-		   "Deliveries the inbox had already seen, by domain.",
-		   offsetof(struct metrics_domain, duplicates));
-	per_domain(f, s, "orderflow_events_retried_total",
-		   "Copies sent to a retry delay tier, by domain.",
-		   offsetof(struct metrics_domain, retried));
-	per_domain(f, s, "orderflow_events_parked_total",
-		   "Copies sent to the parking lot, by domain.",
-		   offsetof(struct metrics_domain, parked));
+	per_domain(f, s);
 	histogram(f, s);
-	family(f, "orderflow_relayed_total", "counter", "Outbox rows published by the relays.");
-	fprintf(f, "orderflow_relayed_total %llu\n", s->relayed);
-	family(f, "orderflow_orders_placed_total", "counter",
-	       "Orders created by the intake (HTTP 201).");
-	fprintf(f, "orderflow_orders_placed_total %llu\n", s->orders_placed);
+	counter(f, "orderflow_relayed_total", "Outbox rows published by the relays.", s->relayed);
+	counter(f, "orderflow_orders_placed_total", "Orders created by the intake (HTTP 201).",
+		s->orders_placed);
 	restarts(f, s);
 	parked_depth(f, s);
 	family(f, "orderflow_outbox_refused_total", "counter",

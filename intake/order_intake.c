@@ -31,12 +31,15 @@
  * the client sees only "database unavailable" / "database error". */
 static int db_fail(struct db *db, enum db_status st, const char *what, char *err, size_t errlen)
 {
+	char why[600];
+
+	db_error_join(why, sizeof(why), what, db_error(db));
 	if (st == DB_TRANSIENT) {
-		log_warn("order intake: %s: %s", what, db_error(db));
+		log_warn("order intake: %s", why);
 		snprintf(err, errlen, "database unavailable");
 		return 503;
 	}
-	log_error("order intake: %s: %s", what, db_error(db));
+	log_error("order intake: %s", why);
 	snprintf(err, errlen, "database error");
 	return 500;
 }

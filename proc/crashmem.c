@@ -1,3 +1,7 @@
+/*
+ * crashmem: the shared memory of events that killed workers: one slot per
+ * child and a crash count per event and domain (see crashmem.h).
+ */
 #include "proc/crashmem.h"
 
 #include <stdio.h>

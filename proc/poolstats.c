@@ -1,3 +1,7 @@
+/*
+ * poolstats: the pool's shared counters and latency histogram, read by
+ * /metrics in whichever HTTP process serves it (see poolstats.h).
+ */
 #include "proc/poolstats.h"
 
 #include <stddef.h>

@@ -1,3 +1,7 @@
+/*
+ * proctitle: setting the title `ps` shows ("orderflowd: inventory worker")
+ * by reusing the memory of argv and environ (see proctitle.h).
+ */
 #include "proc/proctitle.h"
 
 #include <stdio.h>

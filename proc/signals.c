@@ -1,3 +1,4 @@
+/* signals: blocked signals read from a signalfd, never a handler (see signals.h). */
 #include "proc/signals.h"
 
 #include <signal.h>

@@ -1,5 +1,5 @@
 /*
- * relay: outbox -> broker (DESIGN.md, the relay paragraph).
+ * relay: outbox -> broker (DESIGN.md "Relay").
  *
  * One batch is one transaction: claim up to relay.batch_size unpublished rows
  * in id order (FOR UPDATE SKIP LOCKED, so relays running side by side take
@@ -162,7 +162,7 @@ static int relay_publish(struct relay *r, struct relay_sent *sent)
 			.mandatory = 1,
 		};
 
-		/* The routing key is the event type (DESIGN.md). */
+		/* The routing key is the event type (DESIGN.md "Topology"). */
 		snprintf(type, sizeof(type), "%s", row->routing_key);
 		if (publisher_send(r->link, &msg, &sent->tags[i]) != 0)
 			return -1;

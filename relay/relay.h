@@ -1,6 +1,6 @@
 /*
- * relay: the relay process, outbox -> broker (DESIGN.md, the relay
- * paragraph); see relay.c.
+ * relay: the relay process, outbox -> broker (DESIGN.md "Relay"); see
+ * relay.c.
  */
 #ifndef ORDERFLOW_RELAY_H
 #define ORDERFLOW_RELAY_H

@@ -1,3 +1,7 @@
+/*
+ * relay_wake: the eventfd through which writers wake the relays after a
+ * commit that appended outbox rows (see relay_wake.h).
+ */
 #include "relay/relay_wake.h"
 
 #include <poll.h>

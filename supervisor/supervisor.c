@@ -93,7 +93,7 @@ void supervisor_status(struct supervisor *s)
 /* A child we asked to stop. Anything but exit 0 (a non-zero status, a
  * signal, our own SIGKILL after shutdown_timeout_ms) may have dropped work in
  * hand, so it is a warning, and during shutdown it makes orderflowd's own
- * exit status 1 (DESIGN.md: a clean stop exits 0). */
+ * exit status 1 (DESIGN.md "Supervisor": a clean stop exits 0). */
 static void child_stopped(struct supervisor *s, struct child *c, int wstatus)
 {
 	struct service *sv = service_of(s, c);

@@ -26,12 +26,14 @@ struct ctl {
 struct ctl_help {
 	const char *sub;     /* "list", ...; "" for a group without subcommands */
 	const char *text;    /* synopsis, what it does, its flags, its --json fields */
+	int (*run)(struct ctl *ctl);   /* the subcommand, when the group has no run */
 };
 
 struct ctl_command {
 	const char *group;   /* "db", "stock", ... */
 	const char *usage;   /* one line per form */
 	const struct ctl_help *help;   /* ends with { NULL, NULL } */
+	/* NULL: the first argument picks the help row whose run it calls. */
 	int (*run)(struct ctl *ctl);
 };
 

@@ -59,8 +59,9 @@ static const struct ctl_help db_help[] = {
 	  "  database    the first database migrated (the order domain's)\n"
 	  "  applied     how many migrations this run applied to it (0: up to date)\n"
 	  "  migrations  the folder the migrations were read from\n"
-	  "  databases   every database migrated, with what was applied to each\n" },
-	{ NULL, NULL },
+	  "  databases   every database migrated, with what was applied to each\n",
+	  NULL },
+	{ NULL, NULL, NULL },
 };
 
 const struct ctl_command ctl_db_cmd = {

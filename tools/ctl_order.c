@@ -291,15 +291,6 @@ out:
 	return rc;
 }
 
-static int order_run(struct ctl *ctl)
-{
-	if (ctl->argc >= 1 && strcmp(ctl->argv[0], "place") == 0)
-		return order_place_cmd(ctl);
-	if (ctl->argc >= 1 && strcmp(ctl->argv[0], "show") == 0)
-		return order_show_cmd(ctl);
-	return ctl_usage(ctl, "order: expected 'place' or 'show'");
-}
-
 static const struct ctl_help order_help[] = {
 	{ "place",
 	  "usage: orderflowctl order place --customer ID --item SKU:QTY\n"
@@ -315,7 +306,8 @@ static const struct ctl_help order_help[] = {
 	  "--json prints the order as the API returns it:\n"
 	  "  id, customer_id, status, total_cents, currency,\n"
 	  "  items [{\"sku\", \"quantity\", \"unit_price_cents\"}],\n"
-	  "  created_at, updated_at (ISO 8601, UTC)\n" },
+	  "  created_at, updated_at (ISO 8601, UTC)\n",
+	  order_place_cmd },
 	{ "show",
 	  "usage: orderflowctl order show ID\n\n"
 	  "The order ID and its event chain (the audit domain's event_log) in order of\n"
@@ -327,8 +319,9 @@ static const struct ctl_help order_help[] = {
 	  "          cancelled_at, cancel_reason when they apply)\n"
 	  "  events  one object per event: event_id, event_type, domain (the emitter),\n"
 	  "          causation_id, occurred_at, recorded_at, since_previous_ms,\n"
-	  "          since_start_ms\n" },
-	{ NULL, NULL },
+	  "          since_start_ms\n",
+	  order_show_cmd },
+	{ NULL, NULL, NULL },
 };
 
 const struct ctl_command ctl_order_cmd = {
@@ -337,5 +330,4 @@ const struct ctl_command ctl_order_cmd = {
 	.usage = "  orderflowctl order place --customer ID --item SKU:QTY [--item ...] [--currency CUR]\n"
 		 "                           [--idempotency-key K]   place an order (as POST /api/orders)\n"
 		 "  orderflowctl order show ID                   status and the event chain with timings\n",
-	.run = order_run,
 };

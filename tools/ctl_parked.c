@@ -413,17 +413,6 @@ out:
 	return rc;
 }
 
-static int parked_run(struct ctl *ctl)
-{
-	if (ctl->argc >= 1 && strcmp(ctl->argv[0], "list") == 0)
-		return parked_list(ctl);
-	if (ctl->argc >= 1 && strcmp(ctl->argv[0], "replay") == 0)
-		return parked_replay(ctl);
-	if (ctl->argc >= 1 && strcmp(ctl->argv[0], "purge") == 0)
-		return parked_purge(ctl);
-	return ctl_usage(ctl, "parked: expected 'list', 'replay' or 'purge'");
-}
-
 static const struct ctl_help parked_help[] = {
 	{ "list",
 	  "usage: orderflowctl parked list DOMAIN\n\n"
@@ -438,7 +427,8 @@ static const struct ctl_help parked_help[] = {
 	  "  attempts         the attempts made, or null\n"
 	  "  first_failed_at  when the first attempt failed, or null\n"
 	  "  parked_from      the queue it was parked from\n"
-	  "  redelivered      true when another reader had it before\n" },
+	  "  redelivered      true when another reader had it before\n",
+	  parked_list },
 	{ "replay",
 	  "usage: orderflowctl parked replay DOMAIN --all | --event ID\n\n"
 	  "Sends parked messages back to the domain's work queue as a first attempt\n"
@@ -451,13 +441,15 @@ static const struct ctl_help parked_help[] = {
 	  "  queue     the parking lot read\n"
 	  "  to        the work queue the messages went back to\n"
 	  "  replayed  how many went back\n"
-	  "  kept      how many stayed parked (not the --event asked for)\n" },
+	  "  kept      how many stayed parked (not the --event asked for)\n",
+	  parked_replay },
 	{ "purge",
 	  "usage: orderflowctl parked purge DOMAIN\n\n"
 	  "Drops every message of the parking lot orderflow.DOMAIN.dead for good.\n"
 	  "Takes no flags.\n\n"
-	  "--json prints {\"domain\", \"queue\", \"purged\": N}.\n" },
-	{ NULL, NULL },
+	  "--json prints {\"domain\", \"queue\", \"purged\": N}.\n",
+	  parked_purge },
+	{ NULL, NULL, NULL },
 };
 
 const struct ctl_command ctl_parked_cmd = {
@@ -467,5 +459,4 @@ const struct ctl_command ctl_parked_cmd = {
 		 "  orderflowctl parked replay DOMAIN --all | --event ID\n"
 		 "                                               back to the domain's work queue, attempt 1\n"
 		 "  orderflowctl parked purge DOMAIN             drop every parked message\n",
-	.run = parked_run,
 };

@@ -221,8 +221,9 @@ static const struct ctl_help stats_help[] = {
 	  "             oldest of them, 0 when none), set_aside (rows the broker refused\n"
 	  "             5 times, failed_at set), pruned: {inbox, outbox} each with rows\n"
 	  "             (expired rows the pruner deleted, ever) and last_at (UTC, null\n"
-	  "             when never); null when a database cannot be read\n" },
-	{ NULL, NULL },
+	  "             when never); null when a database cannot be read\n",
+	  NULL },
+	{ NULL, NULL, NULL },
 };
 
 const struct ctl_command ctl_stats_cmd = {

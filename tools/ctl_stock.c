@@ -125,15 +125,6 @@ out:
 	return rc;
 }
 
-static int stock_run(struct ctl *ctl)
-{
-	if (ctl->argc >= 1 && strcmp(ctl->argv[0], "set") == 0)
-		return stock_set(ctl);
-	if (ctl->argc >= 1 && strcmp(ctl->argv[0], "show") == 0)
-		return stock_show(ctl);
-	return ctl_usage(ctl, "stock: expected 'set' or 'show'");
-}
-
 static const struct ctl_help stock_help[] = {
 	{ "set",
 	  "usage: orderflowctl stock set SKU QTY [--price CENTS]\n\n"
@@ -142,15 +133,17 @@ static const struct ctl_help stock_help[] = {
 	  "  QTY            a whole number from 0\n"
 	  "  --price CENTS  the unit price in cents; required for a SKU not in the\n"
 	  "                 catalogue yet, and then it is added\n\n"
-	  "--json prints {\"sku\": SKU, \"available\": QTY}.\n" },
+	  "--json prints {\"sku\": SKU, \"available\": QTY}.\n",
+	  stock_set },
 	{ "show",
 	  "usage: orderflowctl stock show\n\n"
 	  "The catalogue, by SKU. Takes no flags.\n\n"
 	  "--json prints {\"stock\": [{\"sku\", \"available\", \"price_cents\"}, ...]}:\n"
 	  "  sku          the SKU\n"
 	  "  available    the quantity that can still be reserved\n"
-	  "  price_cents  the unit price in cents\n" },
-	{ NULL, NULL },
+	  "  price_cents  the unit price in cents\n",
+	  stock_show },
+	{ NULL, NULL, NULL },
 };
 
 const struct ctl_command ctl_stock_cmd = {
@@ -158,5 +151,4 @@ const struct ctl_command ctl_stock_cmd = {
 	.help = stock_help,
 	.usage = "  orderflowctl stock set SKU QTY [--price CENTS]  set (not add) the available quantity\n"
 		 "  orderflowctl stock show                      the catalogue\n",
-	.run = stock_run,
 };

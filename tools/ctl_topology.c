@@ -1,4 +1,5 @@
-/* orderflowctl topology declare|show */
+/* orderflowctl topology: declaring and showing the broker topology.
+ * Usage: topology declare|show */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,7 +110,8 @@ static const struct ctl_help topology_help[] = {
 	  "Declares the exchanges and the queues of every domain (work queue, retry\n"
 	  "tiers, parking lot) on the broker; declaring again changes nothing. Takes no\n"
 	  "flags.\n\n"
-	  "--json prints {\"declared\": true}.\n" },
+	  "--json prints {\"declared\": true}.\n",
+	  NULL },
 	{ "show",
 	  "usage: orderflowctl topology show\n\n"
 	  "The topology this configuration declares, without asking the broker. Takes\n"
@@ -121,8 +123,9 @@ static const struct ctl_help topology_help[] = {
 	  "  workers      domains.NAME.workers (0: the queue is declared but nobody consumes)\n"
 	  "  keys         the routing keys bound to the work queue\n"
 	  "  retry        the retry tiers, [{\"queue\": NAME, \"delay_ms\": N}]\n"
-	  "  parking_lot  the queue of parked messages\n" },
-	{ NULL, NULL },
+	  "  parking_lot  the queue of parked messages\n",
+	  NULL },
+	{ NULL, NULL, NULL },
 };
 
 const struct ctl_command ctl_topology_cmd = {

@@ -183,6 +183,25 @@ static void usage(FILE *out)
 		ORDERFLOW_DEFAULT_CONFIG);
 }
 
+/* A group without a run of its own: the first argument names the help row
+ * whose run it is; anything else is a usage error that lists the rows. */
+static int run_sub(const struct ctl_command *cmd, struct ctl *ctl)
+{
+	char expected[256] = "";
+	size_t used = 0;
+	int n = 0;
+
+	for (const struct ctl_help *h = cmd->help; h->sub != NULL; h++) {
+		if (ctl->argc >= 1 && strcmp(h->sub, ctl->argv[0]) == 0)
+			return h->run(ctl);
+		n++;
+	}
+	for (int i = 0; i < n && used < sizeof(expected); i++)
+		used += (size_t)snprintf(expected + used, sizeof(expected) - used, "%s'%s'",
+					 i == 0 ? "" : i == n - 1 ? " or " : ", ", cmd->help[i].sub);
+	return ctl_usage(ctl, "%s: expected %s", cmd->group, expected);
+}
+
 /* `orderflowctl GROUP [SUB] --help`: the subcommand's own page, or the
  * group's forms with a pointer to the pages. */
 static void group_help(const struct ctl_command *cmd, const struct ctl *ctl)
@@ -270,7 +289,7 @@ int main(int argc, char **argv)
 		group_help(current, &ctl);
 		return CTL_OK;
 	}
-	rc = current->run(&ctl);
+	rc = current->run != NULL ? current->run(&ctl) : run_sub(current, &ctl);
 	if (ctl.cfg != NULL)
 		config_free(ctl.cfg);
 	return rc;

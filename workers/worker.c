@@ -123,7 +123,7 @@ static int worker_connect_db(struct worker *w)
 		free(err);
 		return -1;
 	}
-	log_info("database: connected");
+	log_info("database: connected to %s", db_where(w->db));
 	return 0;
 }
 
@@ -422,10 +422,10 @@ static enum outcome worker_db_failed(struct worker *w, const struct delivery *d,
 {
 	char reason[300];
 
-	snprintf(reason, sizeof(reason), "%s: %s", what, db_error(w->db));
+	db_error_join(reason, sizeof(reason), what, db_error(w->db));
 	db_rollback(w->db);
 	if (db_connection_lost(w->db)) {
-		log_warn("%s of event %s: %s", what, ev->event_id, db_error(w->db));
+		log_warn("event %s: %s", ev->event_id, reason);
 		return OUT_DB_DOWN;
 	}
 	if (worker_may_redo(w))
@@ -460,7 +460,7 @@ static enum outcome worker_transact(struct worker *w, const struct delivery *d,
 		return worker_ack(w, d);
 	}
 	if (st != DB_OK)
-		return worker_db_failed(w, d, ev, attempt, "inbox insert");
+		return worker_db_failed(w, d, ev, attempt, "insert into inbox");
 
 	if (w->abort_event != NULL && strcmp(w->abort_event, ev->event_id) == 0) {
 		log_warn("test fault: aborting on event %s", ev->event_id);

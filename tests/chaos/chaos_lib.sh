@@ -205,7 +205,7 @@ ch_check_orders() {
 #  - every outbox row reached the audit domain exactly once (event_log, keyed
 #    by event_id, holds as many rows as the outbox, with the same ids);
 #  - every consumer's inbox holds the ids of exactly the events routed to
-#    it (DESIGN.md's table, tests/spec/subscriptions.txt, applied to
+#    it (DESIGN.md "Events", tests/spec/subscriptions.txt, applied to
 #    event_log): nothing lost, nothing handled as two events.
 ch_check_once() {
 	local dup n_out n_log diff

@@ -3,7 +3,7 @@
 # printed random seed, SIGKILLs domain workers and the relay, restarts the
 # broker and the database, reloads orderflowd (SIGHUP, toggling the number of
 # inventory workers) and stops it (SIGTERM) and starts it again. Then the
-# orders stop, the system drains, and the test checks DESIGN.md's promises:
+# orders stop, the system drains, and the test checks DESIGN.md "Promises":
 # every order terminal, the invariants (check_invariants.py), no effect twice,
 # nothing parked, nothing unacknowledged, the outbox published, every stop a
 # clean exit 0 (orderflowd's and each child's), no crash but ours, the order

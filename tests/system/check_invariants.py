@@ -53,7 +53,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
                                 "spec"))
 import subscriptions  # noqa: E402  (tests/spec: DESIGN.md's "Events" table)
 
-# The notification types of DESIGN.md ("created, confirmed, cancelled,
+# The notification types of DESIGN.md "Database" ("created, confirmed, cancelled,
 # shipped, refunded"), by the event that asks for each.
 NOTIFICATION_TYPE = {
     "order.created": "created",

@@ -1,7 +1,7 @@
 /*
  * test_config: config_load() against the golden files of tests/configs (one
  * valid file per shape, one file per error, each checked for its exact text
- * and line), the defaults of DESIGN.md, the files a config points at, and
+ * and line), the defaults of the key table, the files a config points at, and
  * etc/orderflow.conf itself.
  *
  * The files are found through ORDERFLOW_SOURCE_DIR (set by ctest), else next

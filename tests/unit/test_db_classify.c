@@ -322,6 +322,30 @@ static void test_sql_in_messages_is_one_short_line(void **state)
 	assert_string_equal(s, "SELECT '...");
 }
 
+/* ---- one name per step in an error ---- */
+
+static void test_an_error_names_its_step_once(void **state)
+{
+	char buf[128];
+
+	(void)state;
+	/* db_commit() records "commit: ..."; the worker's "commit" adds nothing. */
+	assert_string_equal(db_error_join(buf, sizeof(buf), "commit",
+					  "commit: Deadlock found (1213)"),
+			    "commit: Deadlock found (1213)");
+	assert_string_equal(db_error_join(buf, sizeof(buf), "insert into inbox",
+					  "insert into inbox (consumer c, event e): gone (2006)"),
+			    "insert into inbox (consumer c, event e): gone (2006)");
+	/* A step the record does not name is put in front, once. */
+	assert_string_equal(db_error_join(buf, sizeof(buf), "read the order",
+					  "running \"SELECT 1\": gone (2006)"),
+			    "read the order: running \"SELECT 1\": gone (2006)");
+	/* A prefix of a longer word is not the same step. */
+	assert_string_equal(db_error_join(buf, sizeof(buf), "commit",
+					  "committing: x"),
+			    "commit: committing: x");
+}
+
 /* ---- migration names ---- */
 
 static void test_migration_file_names(void **state)
@@ -455,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_shipped_migrations_split_into_create_statements),
 		cmocka_unit_test(test_sql_in_messages_is_one_short_line),
 		cmocka_unit_test(test_migration_file_names),
+		cmocka_unit_test(test_an_error_names_its_step_once),
 		cmocka_unit_test(test_database_names),
 		cmocka_unit_test(test_migrations_dir_follows_the_environment),
 		cmocka_unit_test(test_migrate_refuses_a_database_name_it_would_have_to_paste),

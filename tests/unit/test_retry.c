@@ -1,5 +1,5 @@
 /*
- * test_retry: the retry policy of core/retry.h with DESIGN.md's defaults
+ * test_retry: the retry policy of core/retry.h with the default delays (orderflowd --dump-keys)
  * (4 delay tiers, max_attempts 10) and its edges: the first failure when one
  * attempt is allowed, attempt numbers from broken headers, and the
  * `orderflow-last-error` cut that must not split a UTF-8 character.

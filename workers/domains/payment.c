@@ -12,7 +12,7 @@
  *                    cancelled (after stock.rejected no charge can come)
  *
  * Tombstone: a payments row with status FAILED, amount 0 and reason
- * 'cancelled before payment' (DESIGN.md allows no other status and one row
+ * 'cancelled before payment' (DESIGN.md "Database" allows no other status and one row
  * per order). The row's primary key is where a late stock.reserved and the
  * cancel meet: whichever INSERTs second gets a duplicate key; stock.reserved
  * then charges nothing, order.cancelled reads the row and refunds it.

@@ -1,6 +1,6 @@
 /*
  * webhook: the domain that POSTs the events of domains.webhook.events to
- * domains.webhook.url (DESIGN.md, the webhook paragraph), behind a circuit
+ * domains.webhook.url (DESIGN.md "Webhook"), behind a circuit
  * breaker (breaker.h).
  *
  * The webhook binds to the configured events, not to static keys: its table
