@@ -5,12 +5,15 @@
     saga_report.py step-ok RES I RATE           judges sustained step I; exit 0 = kept up
     saga_report.py completeness DB MYCNF SINK   every shipped saga has all its rows
     saga_report.py report RES OUT.json          assembles RES/*, writes OUT.json, prints text
+    saga_report.py charts RES OUT.json PREFIX   PREFIX-latency.svg, PREFIX-timeline.svg (gnuplot)
 
 RES holds what bench/saga measured: *.json from the C tools, *.proc
 snapshots ("# epoch clk_tck <cpu line of /proc/stat>" then "pid role ticks
 rss_kib"), *.samples (every 2 s: "epoch queued outbox shipped role=rss,..."),
 step windows and counts, latency.tsv (microseconds, created->confirmed and
-created->shipped, from the orders table). While RES/count_tables exists (the
+created->shipped, from the orders table); for issue 16 also burst.done and,
+per paced phase and sustained step, TAG.tsv: microseconds from created_at to
+CONFIRMED, SHIPPED and each hop of the saga (see hops in bench/saga). While RES/count_tables exists (the
 bounded-tables phase), each sample also holds the row counts of the inbox and
 the outbox.
 """
@@ -188,7 +191,9 @@ def current_procs(pidfile, top, rabbit):
 def find_rabbit(top):
     for pid in run(["pgrep", "-x", "beam.smp"]).split():
         try:
-            if os.path.join(top, "var/stack/rabbitmq") in open("/proc/%s/cmdline" % pid).read().split("\0"):
+            # realpath: a worktree's var/stack is a symlink to the shared stack.
+            if os.path.join(os.path.realpath(os.path.join(top, "var/stack")), "rabbitmq") in \
+                    open("/proc/%s/cmdline" % pid).read().split("\0"):
                 return pid
         except OSError:
             continue
@@ -204,7 +209,7 @@ def sample(out, vhost, mycnf, db, pidfile, top):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     env = os.environ
     auth = base64.b64encode(("%s:%s" % (env["ORDERFLOW_MGMT_USER"], env["ORDERFLOW_MGMT_PASSWORD"])).encode()).decode()
-    url = "http://127.0.0.1:%s/api/queues/%s?columns=name,messages" % (env["ORDERFLOW_MGMT_PORT"], vhost)
+    url = "http://127.0.0.1:%s/api/queues/%s?columns=name,messages,messages_ready" % (env["ORDERFLOW_MGMT_PORT"], vhost)
     rabbit = find_rabbit(top)
     sql = ("SELECT (SELECT COUNT(*) FROM outbox WHERE published_at IS NULL), "
            "(SELECT COUNT(*) FROM orders WHERE status = 'SHIPPED')")
@@ -216,8 +221,10 @@ def sample(out, vhost, mycnf, db, pidfile, top):
             t = time.time()
             try:
                 req = urllib.request.Request(url, headers={"Authorization": "Basic " + auth})
-                qs = {q["name"]: q.get("messages") or 0 for q in json.load(urllib.request.urlopen(req, timeout=10))
-                      if q["name"].startswith("orderflow.") and not q["name"].endswith(".dead")}
+                ours = [q for q in json.load(urllib.request.urlopen(req, timeout=10))
+                        if q["name"].startswith("orderflow.") and not q["name"].endswith(".dead")]
+                qs = {q["name"]: q.get("messages") or 0 for q in ours}
+                ready = sum(q.get("messages_ready") or 0 for q in ours)
                 ob, sh = run(["mysql", "--defaults-file=" + mycnf, "-N", "-B", db, "-e", sql]).split()
                 tables = {}
                 if os.path.exists(flag):
@@ -235,7 +242,7 @@ def sample(out, vhost, mycnf, db, pidfile, top):
                                 rss[role] = max(rss.get(role, 0), int(line.split()[1]))
                 except OSError:
                     pass
-            f.write(json.dumps({"t": t, "queued": sum(qs.values()), "outbox": int(ob), "shipped": int(sh),
+            f.write(json.dumps({"t": t, "queued": sum(qs.values()), "ready": ready, "outbox": int(ob), "shipped": int(sh),
                                 "queues": {k: v for k, v in qs.items() if v}, "rss_kib": rss,
                                 "tables": tables}) + "\n")
             time.sleep(max(0.0, 1.0 - (time.time() - t)))
@@ -450,6 +457,232 @@ def fmt(v, unit="", nd=1):
     return ("%." + str(nd) + "f%s") % (v, unit)
 
 
+# ---- issue 16: burst, paced phases, hops, charts ---------------------------------------
+
+# The saga's path as bench/saga's hops() reads it: after CONFIRMED and SHIPPED,
+# for each event, "published_at processed_at" of its consumer (microseconds
+# from orders.created_at). HOPS name the spans between successive points.
+HOP_POINTS = ["created", "order.created published", "inventory inbox", "stock.reserved published",
+              "payment inbox", "payment.completed published", "order inbox", "CONFIRMED",
+              "order.confirmed published", "shipping inbox", "shipping.scheduled published",
+              "order inbox (shipped)", "SHIPPED"]
+HOPS = [
+    ("intake commit -> order.created published (relay)", 0, 1),
+    ("-> inventory: delivery, inbox row", 1, 2),
+    ("inventory tx -> stock.reserved published", 2, 3),
+    ("-> payment: delivery, inbox row", 3, 4),
+    ("payment tx -> payment.completed published", 4, 5),
+    ("-> order: delivery, inbox row", 5, 6),
+    ("order tx -> CONFIRMED", 6, 7),
+    ("CONFIRMED -> order.confirmed published", 7, 8),
+    ("-> shipping: delivery, inbox row", 8, 9),
+    ("shipping tx -> shipping.scheduled published", 9, 10),
+    ("-> order: delivery, inbox row", 10, 11),
+    ("order tx -> SHIPPED", 11, 12),
+]
+CONFIRMED_HOPS = 7  # the first seven hops add up to placed -> CONFIRMED
+SERVERS = ("rabbitmq", "mariadbd")
+
+
+def marks(res, name):
+    out = {}
+    try:
+        with open(os.path.join(res, name + ".t")) as f:
+            for line in f:
+                k, v = line.split()
+                out[k] = float(v)
+    except (OSError, ValueError):
+        pass
+    return out
+
+
+def raw_samples(res, t0, t1):
+    rows, path = [], os.path.join(res, "run.samples")
+    if not os.path.exists(path):
+        return rows
+    with open(path) as f:
+        for line in f:
+            try:
+                d = json.loads(line)
+            except ValueError:
+                continue
+            if t0 <= d["t"] <= t1:
+                rows.append(d)
+    return rows
+
+
+def read_hops(path):
+    """[(confirmed_ms, shipped_ms, [13 points in ms or None])] of a TAG.tsv."""
+    out = []
+    if not os.path.exists(path):
+        return out
+    with open(path) as f:
+        for line in f:
+            cols = line.rstrip("\n").split("\t")
+            def ms(x):
+                return None if x in ("NULL", "") else int(x) / 1000
+            conf, ship = ms(cols[0]), ms(cols[1]) if len(cols) > 1 else None
+            pts = [0.0]
+            for c in cols[2:7]:
+                pub, proc = (c.split() + ["NULL", "NULL"])[:2] if c != "NULL" else ("NULL", "NULL")
+                pts += [ms(pub), ms(proc)]
+            pts += [None] * (11 - len(pts))
+            pts.insert(7, conf)
+            pts.append(ship)
+            out.append((conf, ship, pts))
+    return out
+
+
+def lat_summary(v):
+    return {"n": len(v), "p50_ms": pct(v, 50), "p90_ms": pct(v, 90), "p95_ms": pct(v, 95), "p99_ms": pct(v, 99),
+            "max_ms": max(v) if v else None}
+
+
+def hop_table(rows):
+    """Per hop: p50, p99 and the mean in the slowest 1% (by placed -> CONFIRMED)."""
+    conf = [c for c, _, _ in rows if c is not None]
+    if not conf:
+        return []
+    cut = pct(conf, 99)
+    slow = [p for c, _, p in rows if c is not None and c >= cut]
+    out = []
+    for name, a, b in HOPS:
+        v = [p[b] - p[a] for _, _, p in rows if p[a] is not None and p[b] is not None]
+        t = [p[b] - p[a] for p in slow if p[a] is not None and p[b] is not None]
+        out.append({"hop": name, "n": len(v), "p50_ms": pct(v, 50), "p99_ms": pct(v, 99),
+                    "slowest_1pct_mean_ms": round(sum(t) / len(t), 2) if t else None})
+    return out
+
+
+def per_saga(cpu, n):
+    """CPU ms per saga: per role, all, of which the servers, orderflow."""
+    if not cpu or not n:
+        return None
+    roles = {k: round(1000 * v / n, 3) for k, v in cpu["cpu_s"].items()}
+    allv = sum(roles.values())
+    srv = sum(v for k, v in roles.items() if k in SERVERS)
+    return {"roles": roles, "all": round(allv, 2), "servers": round(srv, 2),
+            "rabbitmq": roles.get("rabbitmq"), "mariadbd": roles.get("mariadbd"), "orderflow": round(allv - srv, 2)}
+
+
+def paced(res, tag, rate, dps):
+    """A paced phase: latencies, hops, queues flat?, completion, CPU per saga."""
+    try:
+        with open(os.path.join(res, tag + ".done")) as f:
+            placed, late, secs = f.read().split()
+    except (OSError, ValueError):
+        return None
+    placed, secs = int(placed), float(secs)
+    ld = load(os.path.join(res, tag + ".load.json"), {})
+    offered = ld.get("rate") or float(rate)
+    completion = int(late) / (0.75 * secs) if secs > 0 else 0.0
+    m = marks(res, tag)
+    during = raw_samples(res, m.get("begin", 0), m.get("loadend", m.get("end", 0)) + 2)
+    whole = raw_samples(res, m.get("begin", 0), m.get("end", 0))
+    growth = slope([(d["t"], d["queued"] + d["outbox"]) for d in during[1:]]) if len(during) >= 4 else None
+    allowed = max(FLAT * offered * dps, offered * dps / secs if secs > 0 else 0)
+    rows = read_hops(os.path.join(res, tag + ".tsv"))
+    cpu = cpu_delta(res, tag + ".a", tag + ".b")
+    return {
+        "tag": tag, "offered_rate": float(rate), "achieved_offered_rate": offered, "seconds": secs,
+        "placed": placed, "completion_rate": round(completion, 1),
+        "backlog_growth_msgs_per_s": None if growth is None else round(growth, 1),
+        "growth_allowed_msgs_per_s": round(allowed, 1), "samples": len(during),
+        "max_ready": max([d.get("ready", 0) for d in whole], default=None),
+        "max_backlog": max([d["queued"] + d["outbox"] for d in whole], default=None),
+        "flat": completion >= KEEP_UP * offered and (growth is None or growth <= allowed),
+        "placed_to_confirmed": lat_summary([c for c, _, _ in rows if c is not None]),
+        "placed_to_shipped": lat_summary([s for _, s, _ in rows if s is not None]),
+        "hops": hop_table(rows), "intake_p99_ms": ld.get("p99_ms"),
+        "http_errors": ld.get("http_errors", 0) + ld.get("net_errors", 0),
+        "cpu": cpu, "cpu_ms_per_saga": per_saga(cpu, placed)}
+
+
+def burst(res):
+    try:
+        with open(os.path.join(res, "burst.done")) as f:
+            n, to_ship, to_last = f.read().split()
+    except (OSError, ValueError):
+        return None
+    n = int(n)
+    cpu = cpu_delta(res, "burst.a", "burst.b")
+    w = marks(res, "burst")
+    return {"orders": n, "to_last_shipped_s": int(to_ship) / 1e6, "to_last_row_s": int(to_last) / 1e6,
+            "sagas_per_s_to_last_shipped": round(n * 1e6 / int(to_ship), 1) if int(to_ship) else None,
+            "sagas_per_s_to_last_row": round(n * 1e6 / int(to_last), 1) if int(to_last) else None,
+            "max_ready": max([d.get("ready", 0) for d in raw_samples(res, w.get("begin", 0), w.get("end", 0))], default=None),
+            "load": load(os.path.join(res, "burst.load.json")), "cpu": cpu, "cpu_ms_per_saga": per_saga(cpu, n)}
+
+
+def step_latency(res, st):
+    rows = read_hops(os.path.join(res, "step%d.tsv" % st["step"]))
+    return {"placed_to_confirmed": lat_summary([c for c, _, _ in rows if c is not None]),
+            "placed_to_shipped": lat_summary([s for _, s, _ in rows if s is not None])}
+
+
+def charts(res, out_json, prefix):
+    """Draws PREFIX-latency.svg (percentiles against the offered rate, from the
+    sustained steps and the paced phases) and PREFIX-timeline.svg (SHIPPED/s and
+    queue depth over the run, from the sampler) with gnuplot."""
+    R = load(out_json)
+    pts = []
+    for st in R["sustained"]["steps"]:
+        if st.get("latency") and st["latency"]["placed_to_confirmed"]["n"]:
+            pts.append((st["achieved_offered_rate"], st["latency"], "step"))
+    for ph in R.get("paced") or []:
+        if ph["placed_to_confirmed"]["n"]:
+            pts.append((ph["achieved_offered_rate"], ph, "paced"))
+    pts.sort(key=lambda x: x[0])
+    with open(os.path.join(res, "latency.dat"), "w") as f:
+        f.write("# offered/s  CONFIRMED p50 p90 p99  SHIPPED p50 p90 p99  source\n")
+        for r, l, src in pts:
+            c, s = l["placed_to_confirmed"], l["placed_to_shipped"]
+            f.write("%.1f %s %s %s %s %s %s %s\n" % (r, c["p50_ms"], c["p90_ms"], c["p99_ms"],
+                                                    s["p50_ms"], s["p90_ms"], s["p99_ms"], src))
+    rows = raw_samples(res, 0, float("inf"))
+    t0 = rows[0]["t"] if rows else 0
+    with open(os.path.join(res, "timeline.dat"), "w") as f:
+        f.write("# s  shipped/s  queued  ready  outbox\n")
+        for a, b in zip(rows, rows[1:]):
+            dt = b["t"] - a["t"]
+            rate = max(0, b["shipped"] - a["shipped"]) / dt if dt > 0 else 0
+            f.write("%.1f %.1f %d %d %d\n" % (b["t"] - t0, rate, b["queued"], b.get("ready", 0), b["outbox"]))
+    phases = []
+    for p in glob.glob(os.path.join(res, "*.t")):
+        name = os.path.basename(p)[:-2]
+        m = marks(res, name)
+        if "begin" in m and not name.startswith("scale"):
+            phases.append((m["begin"] - t0, name))
+    title = "orderflow bench/saga %s%s" % (R["params"].get("run_id", ""), " (--short)" if R["params"].get("short") else "")
+    term = 'set terminal svg size 960,600 dynamic enhanced font "sans,11" background "white"\n'
+    lat = os.path.join(res, "latency.dat")
+    with open(os.path.join(res, "latency.gp"), "w") as f:
+        f.write(term + 'set output "%s-latency.svg"\n' % prefix)
+        f.write('set title "%s: placed -> CONFIRMED / SHIPPED latency against offered load"\n' % title)
+        f.write('set xlabel "offered orders/s"\nset ylabel "ms (log scale)"\nset logscale y\nset grid\n'
+                'set key top left\nset style data linespoints\n')
+        f.write('plot "%s" u 1:2 t "CONFIRMED p50" lc 1 pt 7, "" u 1:3 t "CONFIRMED p90" lc 2 pt 7, '
+                '"" u 1:4 t "CONFIRMED p99" lc 7 pt 7, "" u 1:5 t "SHIPPED p50" lc 1 dt 2 pt 6, '
+                '"" u 1:6 t "SHIPPED p90" lc 2 dt 2 pt 6, "" u 1:7 t "SHIPPED p99" lc 7 dt 2 pt 6\n' % lat)
+    tl = os.path.join(res, "timeline.dat")
+    with open(os.path.join(res, "timeline.gp"), "w") as f:
+        f.write(term + 'set output "%s-timeline.svg"\n' % prefix)
+        f.write("set multiplot layout 2,1 title \"%s: throughput and queue depth over time\"\n" % title)
+        f.write('set grid\nset xlabel "seconds since the sampler started"\nset key top right\n')
+        for x, name in phases:
+            f.write('set arrow from %.1f, graph 0 to %.1f, graph 1 nohead dt 3 lc rgb "gray"\n' % (x, x))
+            f.write('set label "%s" at %.1f, graph 0.97 rotate by 90 right font ",8" tc rgb "gray30"\n' % (name, x + 1))
+        f.write('set ylabel "sagas/s"\nplot "%s" u 1:2 w l lc 1 t "orders reaching SHIPPED per second"\n' % tl)
+        f.write('set ylabel "messages / rows"\nplot "%s" u 1:3 w l lc 7 t "in work and retry queues", '
+                '"" u 1:4 w l lc 2 t "ready", "" u 1:5 w l lc 3 t "outbox unpublished"\nunset multiplot\n' % tl)
+    for g in ("latency.gp", "timeline.gp"):
+        r = subprocess.run(["gnuplot", os.path.join(res, g)], capture_output=True, text=True)
+        if r.returncode != 0:
+            print("saga_report: gnuplot %s: %s" % (g, r.stderr.strip()), file=sys.stderr)
+            return 1
+    return 0
+
+
 def report(res, out_json):
     R = {"params": load(os.path.join(res, "params.json"), {}), "machine": load(os.path.join(res, "machine.json"), {}),
          "shape": load(os.path.join(res, "shape.json"), {})}
@@ -471,6 +704,8 @@ def report(res, out_json):
                                       key=lambda p: int(re.search(r"step(\d+)", p).group(1)))
              if re.search(r"step\d+\.json$", p)]
     steps = [s for s in steps if s]
+    for st in steps:
+        st["latency"] = step_latency(res, st)
     good = [s for s in steps if s["kept_up"]]
     best = max(good, key=lambda s: s["completion_rate"]) if good else None
     sus = {"steps": steps, "method": (
@@ -493,7 +728,10 @@ def report(res, out_json):
     elif best:
         sus["saturation"] = "every step kept up: the ceiling of the search was not reached (" + saturation(best.get("cpu"), nproc) + ")"
     R["sustained"] = sus
-    R["latency"] = latency(res)
+    R["latency"] = latency(res)  # the single latency phase of runs before issue 16
+    R["paced"] = [ph for ph in (paced(res, "paced" + r, r, dps)
+                                for r in str(R["params"].get("latency_rates", "")).split()) if ph]
+    R["burst"] = burst(res)
     R["intake"] = load(os.path.join(res, "intake.json"))
     if R["intake"]:
         R["intake"]["cpu"] = cpu_delta(res, "backlog.intake.a", "backlog.intake.b")
@@ -528,8 +766,26 @@ def targets(R, nproc):
         failed = [s for s in su["steps"] if not s["kept_up"]]
         cpu = (failed[0] if failed else su["steps"][-1]).get("cpu")
         v = su.get("sagas_per_s")
-        add("sustained sagas/s, queues flat", ">= 300", fmt(v), bool(v and v >= 300), cpu,
+        add("sustained sagas/s, queues flat", ">= 200", fmt(v), bool(v and v >= 200), cpu,
             su.get("saturation"))
+    bu = R.get("burst")
+    if bu:
+        v = bu["sagas_per_s_to_last_row"]
+        add("burst of %d: sagas/s to the last row" % bu["orders"], ">= 250", fmt(v), bool(v and v >= 250), bu["cpu"])
+        c = bu["cpu_ms_per_saga"]
+        if c:
+            add("CPU ms per saga in the burst, every process", "<= 8", fmt(c["all"], nd=2), c["all"] <= 8, bu["cpu"])
+    for ph in R.get("paced") or []:
+        c, s = ph["placed_to_confirmed"], ph["placed_to_shipped"]
+        r = "%.0f/s" % ph["offered_rate"]
+        why = None if ph["flat"] else "the queues did not stay flat at %s: the latencies are queueing; %s" % (
+            r, saturation(ph["cpu"], nproc))
+        for name, v, lim in (("CONFIRMED p50", c["p50_ms"], 10), ("CONFIRMED p99", c["p99_ms"], 40),
+                             ("SHIPPED p50", s["p50_ms"], 20), ("SHIPPED p99", s["p99_ms"], 80)):
+            add("%s: placed->%s ms" % (r, name), "<= %d" % lim, fmt(v), v is not None and v <= lim, ph["cpu"], why)
+        cc = ph["cpu_ms_per_saga"]
+        if cc and ph["offered_rate"] == 100:
+            add("%s: CPU ms per saga, every process" % r, "<= 10", fmt(cc["all"], nd=2), cc["all"] <= 10, ph["cpu"])
     la = R["latency"]
     if la:
         c, s = la["placed_to_confirmed"], la["placed_to_shipped"]
@@ -599,13 +855,20 @@ def text(R, nproc):
             d["rate"], d["threads"], d["transactions"], d["sagas_per_s"]))
     print("")
     su = R["sustained"]
-    print("SUSTAINED (target >= 300 sagas/s, queues flat)")
+    print("SUSTAINED (target >= 200 sagas/s, queues flat)")
     for st in su["steps"]:
         g = st["backlog_growth_msgs_per_s"]
         print("  offered %5.0f/s  completed %6.1f/s  backlog growth %s msg/s (max %d, deepest %s)  %s" % (
             st["achieved_offered_rate"], st["completion_rate"],
             "%7.1f" % g if g is not None else "unknown (%d samples)" % st.get("samples", 0), st["backlog_max"],
             st.get("deepest_queue") or "-", "kept up" if st["kept_up"] else "FELL BEHIND"))
+    for st in su["steps"]:
+        la = st.get("latency") or {}
+        c, s = la.get("placed_to_confirmed") or {}, la.get("placed_to_shipped") or {}
+        if c.get("n"):
+            print("  offered %5.0f/s  placed->CONFIRMED p50/p90/p99 %s/%s/%s ms, SHIPPED %s/%s/%s ms" % (
+                st["achieved_offered_rate"], fmt(c["p50_ms"]), fmt(c["p90_ms"]), fmt(c["p99_ms"]),
+                fmt(s["p50_ms"]), fmt(s["p90_ms"]), fmt(s["p99_ms"])))
     print("  sustained: %s sagas/s %s" % (fmt(su.get("sagas_per_s")), ratio(su.get("sagas_per_s"), ceiling)))
     if su.get("saturation"):
         print("  saturates: " + su["saturation"])
@@ -623,6 +886,7 @@ def text(R, nproc):
             print("  %-20s p50 %7s  p95 %7s  p99 %7s  max %7s ms  (n=%d; target %s)" % (
                 k.replace("_", " "), fmt(v["p50_ms"]), fmt(v["p95_ms"]), fmt(v["p99_ms"]), fmt(v["max_ms"]), v["n"], tgt))
         print("")
+    issue16_text(R, nproc)
     it = R["intake"]
     if it:
         print("INTAKE POST /api/orders, %d clients closed loop, %.0f s, domains off (target >= 2000/s, p99 <= 50 ms)" % (
@@ -695,6 +959,68 @@ def text(R, nproc):
                   "complete" if co["complete"] else "INCOMPLETE"))
 
 
+def issue16_text(R, nproc):
+    """The figures of issue 16's table: burst, 60 and 100 orders/s; the hops."""
+    bu, ph = R.get("burst"), R.get("paced") or []
+    if not bu and not ph:
+        return
+    cols = (["burst %d" % bu["orders"]] if bu else []) + ["%.0f/s" % p["offered_rate"] for p in ph]
+    print("ISSUE 16 FIGURES (paced: open loop for %s s, then drained; latencies from the orders table)" %
+          R["params"].get("latency_s"))
+    print("  %-44s" % "" + "".join("%20s" % c for c in cols))
+
+    def row(name, vals):
+        print("  %-44s" % name + "".join("%20s" % v for v in vals))
+
+    def both(d, a, b):
+        return "%s / %s" % (fmt(d[a]), fmt(d[b])) if d and d.get("n") else "-"
+    pre = ["-"] if bu else []
+    row("placed->CONFIRMED p50 / p99 ms", pre + [both(p["placed_to_confirmed"], "p50_ms", "p99_ms") for p in ph])
+    row("placed->SHIPPED p50 / p99 ms", pre + [both(p["placed_to_shipped"], "p50_ms", "p99_ms") for p in ph])
+    row("queues flat? (max ready)", (["(%s)" % bu["max_ready"]] if bu else []) +
+        ["%s (%s)" % ("yes" if p["flat"] else "NO", p["max_ready"]) for p in ph])
+    row("completed sagas/s (last 3/4 of the load)", pre + ["%.1f of %.1f" % (p["completion_rate"], p["achieved_offered_rate"])
+                                                           for p in ph])
+    if bu:
+        row("burst sagas/s to last SHIPPED / last row", ["%s / %s" % (fmt(bu["sagas_per_s_to_last_shipped"]),
+                                                                      fmt(bu["sagas_per_s_to_last_row"]))] + ["" for _ in ph])
+    cs = ([bu["cpu_ms_per_saga"]] if bu else []) + [p["cpu_ms_per_saga"] for p in ph]
+    row("CPU ms per saga, every process", [fmt(c and c["all"], nd=2) for c in cs])
+    row("  of which RabbitMQ + MariaDB", [fmt(c and c["servers"], nd=2) for c in cs])
+    row("    RabbitMQ", [fmt(c and c["rabbitmq"], nd=2) for c in cs])
+    row("    MariaDB", [fmt(c and c["mariadbd"], nd=2) for c in cs])
+    row("  orderflow, all its processes", [fmt(c and c["orderflow"], nd=2) for c in cs])
+    roles = sorted({k for c in cs if c for k in c["roles"] if k not in SERVERS})
+    for k in roles:
+        row("    " + k, [fmt(c and c["roles"].get(k), nd=2) for c in cs])
+    row("machine busy % (all processes on it)", [fmt(c and c["machine_busy_pct"], nd=0) for c in
+                                                 ([bu["cpu"]] if bu else []) + [p["cpu"] for p in ph]])
+    su, it = R["sustained"], R.get("intake")
+    print("  sustained (queues flat, best step): %s sagas/s" % fmt(su.get("sagas_per_s")))
+    if it:
+        print("  intake: %.0f POST/s, p99 %s ms (%d clients, closed loop, domains off)" % (
+            it["rate"], fmt(it["p99_ms"]), it["threads"]))
+    print("")
+    for p in ph:
+        if not p["hops"]:
+            continue
+        print("HOPS at %.0f/s: where placed->CONFIRMED/SHIPPED goes, from orders.created_at, outbox.published_at,"
+              " inbox.processed_at" % p["offered_rate"])
+        print("  (an inbox row is written when the consumer's transaction begins; 'published' is when the relay marked"
+              " the row, after the broker's confirm, so a delivery can come before it and show < 0)")
+        print("  %-50s %6s %9s %9s %16s" % ("hop", "n", "p50 ms", "p99 ms", "slowest 1% mean"))
+        for i, h in enumerate(p["hops"]):
+            if i == CONFIRMED_HOPS:
+                print("  %-50s %6s %9s %9s" % ("= placed->CONFIRMED", p["placed_to_confirmed"]["n"],
+                                               fmt(p["placed_to_confirmed"]["p50_ms"]),
+                                               fmt(p["placed_to_confirmed"]["p99_ms"])))
+            print("  %-50s %6d %9s %9s %16s" % (h["hop"], h["n"], fmt(h["p50_ms"], nd=2), fmt(h["p99_ms"], nd=2),
+                                                fmt(h["slowest_1pct_mean_ms"], nd=2)))
+        print("  %-50s %6s %9s %9s" % ("= placed->SHIPPED", p["placed_to_shipped"]["n"],
+                                       fmt(p["placed_to_shipped"]["p50_ms"]), fmt(p["placed_to_shipped"]["p99_ms"])))
+        print("")
+
+
 def main(argv):
     if len(argv) < 2 or argv[1] in ("-h", "--help"):
         print(__doc__)
@@ -713,6 +1039,8 @@ def main(argv):
         return completeness(argv[2], argv[3], argv[4])
     if cmd == "report":
         return report(argv[2], argv[3])
+    if cmd == "charts":
+        return charts(argv[2], argv[3], argv[4])
     print("saga_report: unknown command %s" % cmd, file=sys.stderr)
     return 2
 
