@@ -45,7 +45,7 @@
 #include "relay/relay_wake.h"
 #include "relay/relay.h"
 #include "workers/domains/topology_all.h"
-#include "proc/signals.h"
+#include "proc/role_server.h"
 
 #define RELAY_CONFIRM_TIMEOUT_MS 30000
 #define RELAY_REFUSE_LIMIT 5          /* refusals before a row is set aside */
@@ -59,8 +59,8 @@ struct relay {
 	struct db *dbs[DOM_COUNT];
 	int ndbs;
 	struct db *db;                   /* the one of dbs[] in use */
-	int sigfd;
-	int stop;
+	struct role_server *rs;        /* the skeleton: signals, stop */
+	long backoff_ms;
 	double next_retry_check;
 	unsigned long long published;
 	struct pruner pruner;
@@ -72,26 +72,6 @@ struct relay_sent {
 	uint64_t *tags;
 	char (*refused)[400];     /* "" = not refused */
 };
-
-static void relay_signals(struct relay *r)
-{
-	struct signalfd_siginfo si;
-
-	while (read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
-			r->stop = 1;
-}
-
-static void relay_nap(struct relay *r, long ms)
-{
-	while (ms > 0 && !r->stop) {
-		long slice = ms < 100 ? ms : 100;
-
-		sleep_ms(slice);
-		ms -= slice;
-		relay_signals(r);
-	}
-}
 
 static int relay_connect(struct relay *r)
 {
@@ -286,8 +266,8 @@ static int relay_retry(struct relay *r)
 	n = 0;
 	for (int i = 0; i < r->ndbs && n >= 0; i++) {
 		r->db = r->dbs[i];
-		while ((n = relay_batch(r, 1)) > 0 && !r->stop)
-			relay_signals(r);
+		while ((n = relay_batch(r, 1)) > 0 && !role_server_signals(r->rs))
+			;
 	}
 	return n;
 }
@@ -326,49 +306,65 @@ static int relay_round(struct relay *r, int *fullest_r)
 	return total;
 }
 
+/* ---- the role skeleton (proc/role_server.h) ------------------------------ */
+
+static int relay_start(void *role, struct role_server *rs)
+{
+	struct relay *r = role;
+
+	r->rs = rs;
+	r->backoff_ms = 500;
+	r->ndbs = config_databases(r->cfg, r->dbnames);
+	/* The skeleton opened the signalfd first: the thread inherits the
+	 * blocked signals. */
+	return pruner_start(&r->pruner, r->cfg) != 0 ? EXIT_RESTART : 0;
+}
+
+/* One round: every database's outbox once, then the refused rows due. */
+static int relay_turn(void *role, struct role_server *rs)
+{
+	struct relay *r = role;
+	int fullest, n;
+
+	if (relay_connect(r) != 0) {
+		role_server_nap(rs, r->backoff_ms);
+		r->backoff_ms = r->backoff_ms * 2 > 10000 ? 10000 : r->backoff_ms * 2;
+		return 0;
+	}
+	r->backoff_ms = 500;
+	n = relay_round(r, &fullest);
+	if (n >= 0 && relay_retry(r) < 0)
+		n = -1;
+	if (n < 0) {
+		relay_drop(r);
+		role_server_nap(rs, 500);
+	} else if (fullest < r->cfg->relay.batch_size) {
+		relay_wake_wait(rs->sigfd, r->cfg->relay.poll_ms);
+	}
+	return 0;
+}
+
+static void relay_stop(void *role)
+{
+	struct relay *r = role;
+
+	pruner_stop(&r->pruner);
+	log_info("stopping: %llu events relayed", r->published);
+	if (r->link != NULL)
+		amqp_link_close(r->link);
+	for (int i = 0; i < r->ndbs; i++)
+		if (r->dbs[i] != NULL)
+			db_close(r->dbs[i]);
+}
+
 int relay_run(const struct config *cfg)
 {
+	static const struct role_ops ops = {
+		.start = relay_start,
+		.turn = relay_turn,
+		.stop = relay_stop,
+	};
 	struct relay r = { .cfg = cfg };
-	long backoff = 500;
 
-	r.ndbs = config_databases(cfg, r.dbnames);
-	r.sigfd = signals_child_fd();
-	if (r.sigfd < 0) {
-		log_error("signalfd: %s", strerror(errno));
-		return EXIT_RESTART;
-	}
-	/* After signals_child_fd(): the thread inherits the blocked signals. */
-	if (pruner_start(&r.pruner, cfg) != 0) {
-		close(r.sigfd);
-		return EXIT_RESTART;
-	}
-	while (!r.stop) {
-		int fullest, n;
-
-		if (relay_connect(&r) != 0) {
-			relay_nap(&r, backoff);
-			backoff = backoff * 2 > 10000 ? 10000 : backoff * 2;
-			continue;
-		}
-		backoff = 500;
-		n = relay_round(&r, &fullest);
-		if (n >= 0 && relay_retry(&r) < 0)
-			n = -1;
-		if (n < 0) {
-			relay_drop(&r);
-			relay_nap(&r, 500);
-		} else if (fullest < cfg->relay.batch_size) {
-			relay_wake_wait(r.sigfd, cfg->relay.poll_ms);
-		}
-		relay_signals(&r);
-	}
-	pruner_stop(&r.pruner);
-	log_info("stopping: %llu events relayed", r.published);
-	if (r.link != NULL)
-		amqp_link_close(r.link);
-	for (int i = 0; i < r.ndbs; i++)
-		if (r.dbs[i] != NULL)
-			db_close(r.dbs[i]);
-	close(r.sigfd);
-	return EXIT_DRAINED;
+	return role_server_run("relay", &ops, &r);
 }
