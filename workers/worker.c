@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,7 +29,7 @@
 #include "proc/poolstats.h"
 #include "relay/relay_wake.h"
 #include "core/clock.h"
-#include "proc/signals.h"
+#include "proc/role_server.h"
 
 void (*worker_after_commit_hook)(const struct envelope *ev);
 
@@ -55,8 +54,9 @@ struct worker {
 	struct db *db;
 	char ctag[64];
 	int consuming;
-	int sigfd;
-	int stop;               /* SIGTERM/SIGINT seen */
+	struct role_server *rs; /* the skeleton: signals, stop */
+	int inited;             /* dom->init succeeded: fini is due */
+	long backoff_ms;        /* before the next reconnect */
 	int redo_left;          /* in-process tries left after a lock conflict */
 };
 
@@ -79,33 +79,6 @@ static int worker_prefetch(const struct worker *w)
 }
 
 /* ---- signals ---------------------------------------------------------- */
-
-static void worker_poll_signals(struct worker *w)
-{
-	struct signalfd_siginfo si;
-
-	while (read(w->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-			if (!w->stop)
-				log_info("stop requested: finishing what is in hand");
-			w->stop = 1;
-		}
-		/* SIGHUP: the supervisor reloads and restarts us if our
-		 * settings changed; nothing to do here. */
-	}
-}
-
-/* Sleeps up to ms, waking early for a stop request. */
-static void worker_nap(struct worker *w, long ms)
-{
-	while (ms > 0 && !w->stop) {
-		long slice = ms < POLL_SLICE_MS ? ms : POLL_SLICE_MS;
-
-		sleep_ms(slice);
-		ms -= slice;
-		worker_poll_signals(w);
-	}
-}
 
 /* ---- connections ------------------------------------------------------ */
 
@@ -236,7 +209,7 @@ static int worker_connect(struct worker *w, long *backoff_ms)
 	*backoff_ms = 500;
 	return 0;
 again:
-	worker_nap(w, *backoff_ms);
+	role_server_nap(w->rs, *backoff_ms);
 	*backoff_ms = *backoff_ms * 2 > 10000 ? 10000 : *backoff_ms * 2;
 	return -1;
 }
@@ -285,7 +258,7 @@ static enum outcome worker_send_copy(struct worker *w, const struct delivery *d,
 			 exchange, routing_key,
 			 w->out ? amqp_link_error(w->out) : "no publisher link", w->queue);
 		worker_drop_out(w);
-		worker_nap(w, 1000);
+		role_server_nap(w->rs, 1000);
 		if (consumer_nack(w->in, d->tag, 0, 1) != 0)
 			return OUT_BROKER;
 		return OUT_DONE;
@@ -549,14 +522,14 @@ static int worker_wait_for_db(struct worker *w)
 	long backoff = 500;
 
 	worker_stop_consuming(w, "database unavailable");
-	while (!w->stop) {
+	while (!w->rs->stop) {
 		if (db_reconnect(w->db) == DB_OK) {
 			log_info("database: back; resuming");
 			return 0;
 		}
 		log_warn("database: still unavailable (%s); retrying in %ld ms", db_error(w->db),
 			 backoff);
-		worker_nap(w, backoff);
+		role_server_nap(w->rs, backoff);
 		backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
 	}
 	return -1;
@@ -571,9 +544,9 @@ static void worker_wait_hold(struct worker *w)
 
 	while (w->dom->hold_ms != NULL && (hold = w->dom->hold_ms(w->state)) > 0) {
 		worker_stop_consuming(w, "the domain holds deliveries (breaker open)");
-		if (w->stop)
+		if (w->rs->stop)
 			return; /* drain: the handler settles it (it retries) */
-		worker_nap(w, hold < 1000 ? hold : 1000);
+		role_server_nap(w->rs, hold < 1000 ? hold : 1000);
 	}
 }
 
@@ -738,7 +711,7 @@ static int batch_gather(struct worker *w, struct delivery *first, struct batch_i
 				return n;
 			}
 		}
-		if (n == limit || w->stop)
+		if (n == limit || w->rs->stop)
 			return n;
 		switch (consumer_next(w->in, 0, &d)) {
 		case CONSUMER_DELIVERY:
@@ -801,67 +774,70 @@ static void worker_drain(struct worker *w)
 	log_info("drained: %d deliveries finished after the consumer was cancelled", n);
 }
 
-static int worker_loop(struct worker *w)
+/* One turn: (re)connect, then take at most one delivery (or one batch). */
+static int worker_turn(void *role, struct role_server *rs)
 {
-	long backoff = 500;
+	struct worker *w = role;
 	struct delivery d;
+	int r = worker_connect(w, &w->backoff_ms);
+	long hold;
 
-	while (!w->stop) {
-		int r = worker_connect(w, &backoff);
-		long hold;
-
-		if (r == -2)
-			return EXIT_CONFIG;
-		if (r != 0)
-			continue;
-		hold = w->dom->hold_ms != NULL ? w->dom->hold_ms(w->state) : 0;
-		if (hold > 0) {
-			worker_stop_consuming(w, "the domain holds deliveries (breaker open)");
-		} else if (worker_start_consuming(w) != 0) {
-			worker_drop_in(w);
-			continue;
-		}
-		switch (consumer_next(w->in, POLL_SLICE_MS, &d)) {
-		case CONSUMER_DELIVERY:
-			if (w->batch)
-				worker_batch(w, &d);
-			else
-				worker_handle(w, &d);
-			delivery_free(&d);
-			break;
-		case CONSUMER_TIMEOUT:
-			/* Expired inbox rows: the relay's pruner (relay/pruner.h). */
-			break;
-		case CONSUMER_CANCELLED:
-			log_warn("broker cancelled our consumer on %s; consuming again", w->queue);
-			w->consuming = 0;
-			break;
-		case CONSUMER_ERROR:
-			log_warn("broker: %s; reconnecting", amqp_link_error(w->in));
-			worker_drop_in(w);
-			break;
-		}
-		worker_poll_signals(w);
+	(void)rs;
+	if (r == -2)
+		return EXIT_CONFIG;
+	if (r != 0)
+		return 0;
+	hold = w->dom->hold_ms != NULL ? w->dom->hold_ms(w->state) : 0;
+	if (hold > 0) {
+		worker_stop_consuming(w, "the domain holds deliveries (breaker open)");
+	} else if (worker_start_consuming(w) != 0) {
+		worker_drop_in(w);
+		return 0;
 	}
-	worker_drain(w);
-	return EXIT_DRAINED;
+	switch (consumer_next(w->in, POLL_SLICE_MS, &d)) {
+	case CONSUMER_DELIVERY:
+		if (w->batch)
+			worker_batch(w, &d);
+		else
+			worker_handle(w, &d);
+		delivery_free(&d);
+		break;
+	case CONSUMER_TIMEOUT:
+		/* Expired inbox rows: the relay's pruner (relay/pruner.h). */
+		break;
+	case CONSUMER_CANCELLED:
+		log_warn("broker cancelled our consumer on %s; consuming again", w->queue);
+		w->consuming = 0;
+		break;
+	case CONSUMER_ERROR:
+		log_warn("broker: %s; reconnecting", amqp_link_error(w->in));
+		worker_drop_in(w);
+		break;
+	}
+	return 0;
 }
 
-static int worker_setup(struct worker *w, const struct domain *dom, const struct config *cfg,
-			struct crash_slot *slot)
+static void worker_drain_role(void *role, struct role_server *rs)
 {
+	(void)rs;
+	worker_drain(role);
+}
+
+/* The skeleton's start: the role_server fields are set, the rest here. */
+static int worker_start(void *role, struct role_server *rs)
+{
+	struct worker *w = role;
 	char *err = NULL;
+	const struct domain *dom = w->dom;
 	int id = domain_lookup(dom->name);
 
-	memset(w, 0, sizeof(*w));
-	w->dom = dom;
-	w->cfg = cfg;
-	w->dcfg = &cfg->domains[id >= 0 ? id : 0];
-	w->slot = slot;
-	w->nkeys = domain_keys(dom, cfg, &w->keys);
+	w->rs = rs;
+	w->backoff_ms = 500;
+	w->dcfg = &w->cfg->domains[id >= 0 ? id : 0];
+	w->nkeys = domain_keys(dom, w->cfg, &w->keys);
 	if (w->nkeys < 0) {
 		log_error("%s: routing keys: out of memory", dom->name);
-		return -1;
+		return EXIT_CONFIG;
 	}
 	for (int i = 0; i < dom->nevents; i++)
 		if (dom->events[i].flags & DOM_EV_BATCH)
@@ -871,38 +847,41 @@ static int worker_setup(struct worker *w, const struct domain *dom, const struct
 	/* Only tests set this: it proves that an event which kills its worker
 	 * again and again is parked as `crashed`. */
 	w->abort_event = getenv("ORDERFLOW_TEST_ABORT_ON_EVENT");
-	w->sigfd = signals_child_fd();
-	if (w->sigfd < 0) {
-		log_error("signalfd: %s", strerror(errno));
-		return -1;
-	}
-	if (dom->init != NULL && dom->init(cfg, &w->state, &err) != 0) {
+	if (dom->init != NULL && dom->init(w->cfg, &w->state, &err) != 0) {
 		log_error("%s: set-up failed: %s", dom->name, err);
 		free(err);
-		close(w->sigfd);
-		return -1;
+		return EXIT_CONFIG;
 	}
+	w->inited = 1;
 	return 0;
+}
+
+static void worker_stop(void *role)
+{
+	struct worker *w = role;
+
+	worker_drop_in(w);
+	worker_drop_out(w);
+	if (w->db != NULL)
+		db_close(w->db);
+	if (w->inited && w->dom->fini != NULL)
+		w->dom->fini(w->state);
+	free(w->keys);
 }
 
 int worker_run(const struct domain *dom, const struct config *cfg, struct crash_slot *slot)
 {
+	static const struct role_ops ops = {
+		.start = worker_start,
+		.turn = worker_turn,
+		.drain = worker_drain_role,
+		.stop = worker_stop,
+	};
 	struct worker w;
-	int code;
 
-	if (worker_setup(&w, dom, cfg, slot) != 0) {
-		free(w.keys);
-		return EXIT_CONFIG;
-	}
-	code = worker_loop(&w);
-	worker_drop_in(&w);
-	worker_drop_out(&w);
-	if (w.db != NULL)
-		db_close(w.db);
-	if (dom->fini != NULL)
-		dom->fini(w.state);
-	close(w.sigfd);
-	free(w.keys);
-	log_info("%s worker exits (%d)", dom->name, code);
-	return code;
+	memset(&w, 0, sizeof(w));
+	w.dom = dom;
+	w.cfg = cfg;
+	w.slot = slot;
+	return role_server_run(dom->name, &ops, &w);
 }
