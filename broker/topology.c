@@ -306,14 +306,18 @@ static int declare_retry_tier(struct amqp_link *link, const struct config *cfg,
 		 * finds it empty. */
 		if (!refused_for_arg(link, "x-message-ttl"))
 			return -1;
-		if (delete_if_empty(link, q) == 0) {
+		/* Quorum queues refuse an if-empty delete (NOT_IMPLEMENTED, which
+		 * closes the connection), and a delete without it could lose a
+		 * retry published between a look and the delete: keep the tier. */
+		if (!is_quorum(cfg) && delete_if_empty(link, q) == 0) {
 			log_info("queue %s: replaced the tier declared with a fixed x-message-ttl", q);
 			if (declare_queue(link, q, &a) < 0)
 				return -1;
 		} else if (topology_queue_depth(link, q, NULL, NULL) == 0) {
 			log_warn("queue %s keeps the fixed x-message-ttl it was declared with until it "
-				 "is empty: a longer retry.delays_ms[%d] waits at most that long", q,
-				 tier - 1);
+				 "is %s: a longer retry.delays_ms[%d] waits at most that long", q,
+				 is_quorum(cfg) ? "deleted by hand when empty (rabbitmqadmin delete "
+				 "queue name=...)" : "empty", tier - 1);
 		} else {
 			return -1;
 		}
