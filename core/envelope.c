@@ -6,6 +6,7 @@
  * here is parked once instead of failing in every domain that consumes it.
  */
 #include "core/envelope.h"
+#include "core/json_depth.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -269,40 +270,12 @@ static int read_fields(json_t *root, struct envelope *ev, json_int_t *version_r,
 
 /* ---- parsing ---- */
 
-/* jansson's own limit (JSON_PARSER_MAX_DEPTH) is 2048 and fixed at its build
- * time; ours is far lower, so count brackets outside strings before parsing.
- * A body that is not JSON at all may be miscounted here, but jansson refuses
- * it then anyway. */
-static int nesting_too_deep(const char *body, size_t len)
-{
-	int depth = 0, in_string = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = body[i];
-
-		if (in_string) {
-			if (c == '\\')
-				i++; /* the escaped character cannot end the string */
-			else if (c == '"')
-				in_string = 0;
-		} else if (c == '"') {
-			in_string = 1;
-		} else if (c == '{' || c == '[') {
-			if (++depth > ENVELOPE_MAX_DEPTH)
-				return 1;
-		} else if ((c == '}' || c == ']') && depth > 0) {
-			depth--;
-		}
-	}
-	return 0;
-}
-
 static json_t *parse_object(const char *body, size_t len, char *err, size_t errlen)
 {
 	json_error_t jerr;
 	json_t *root;
 
-	if (nesting_too_deep(body, len)) {
+	if (!json_depth_ok(body, len, ENVELOPE_MAX_DEPTH)) {
 		set_err(err, errlen, "JSON nested deeper than %d levels", ENVELOPE_MAX_DEPTH);
 		return NULL;
 	}

@@ -3,28 +3,21 @@
  * child and a crash count per event and domain (see crashmem.h).
  */
 #include "proc/crashmem.h"
+#include "proc/shm.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 
 struct crashmem *crashmem_shared;
 
 struct crashmem *crashmem_create(void)
 {
-	void *p = mmap(NULL, sizeof(struct crashmem), PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	memset(p, 0, sizeof(struct crashmem));
-	return p;
+	return shm_create(sizeof(struct crashmem));
 }
 
 void crashmem_destroy(struct crashmem *cm)
 {
-	if (cm != NULL)
-		munmap(cm, sizeof(*cm));
+	shm_destroy(cm, sizeof(*cm));
 }
 
 void crash_slot_enter(struct crash_slot *slot, const char *domain, const char *event_id)

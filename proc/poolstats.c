@@ -3,10 +3,10 @@
  * /metrics in whichever HTTP process serves it (see poolstats.h).
  */
 #include "proc/poolstats.h"
+#include "proc/shm.h"
 
 #include <stddef.h>
 #include <string.h>
-#include <sys/mman.h>
 
 const double poolstats_bucket_ms[POOLSTATS_BUCKETS] = {
 	1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000,
@@ -16,19 +16,12 @@ struct pool_stats *poolstats_shared;
 
 struct pool_stats *poolstats_create(void)
 {
-	void *p = mmap(NULL, sizeof(struct pool_stats), PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	memset(p, 0, sizeof(struct pool_stats));
-	return p;
+	return shm_create(sizeof(struct pool_stats));
 }
 
 void poolstats_destroy(struct pool_stats *ps)
 {
-	if (ps != NULL)
-		munmap(ps, sizeof(*ps));
+	shm_destroy(ps, sizeof(*ps));
 }
 
 const char *poolstats_role_name(int role)

@@ -115,19 +115,35 @@ static void worker_drop_out(struct worker *w)
 	w->out = NULL;
 }
 
-static int worker_connect_in(struct worker *w)
+/* Opens *link unless it is up: 1 when it was up, 0 when opened now, -1 when
+ * the broker could not be reached (said in the log, as `what`). */
+static int worker_link_up(struct worker *w, struct amqp_link **link, const char *what)
 {
 	char *err = NULL;
 
-	if (w->in != NULL && amqp_link_ok(w->in))
-		return 0;
-	worker_drop_in(w);
-	if (amqp_link_open(&w->cfg->broker, w->dom->name, &w->in, &err) != 0) {
-		log_warn("broker: %s", err);
+	if (*link != NULL && amqp_link_ok(*link))
+		return 1;
+	if (*link != NULL)
+		amqp_link_close(*link);
+	*link = NULL;
+	if (amqp_link_open(&w->cfg->broker, w->dom->name, link, &err) != 0) {
+		log_warn("%s: %s", what, err);
 		free(err);
 		return -1;
 	}
-	amqp_link_keepalive_start(w->in);
+	amqp_link_keepalive_start(*link);
+	return 0;
+}
+
+static int worker_connect_in(struct worker *w)
+{
+	int up;
+
+	if (w->in == NULL || !amqp_link_ok(w->in))
+		w->consuming = 0;
+	up = worker_link_up(w, &w->in, "broker");
+	if (up != 0)
+		return up > 0 ? 0 : -1;
 	if (topology_declare_domain(w->in, w->cfg, w->dom->name, w->keys, w->nkeys) != 0) {
 		/* Only a refusal on a live connection (a conflicting declaration,
 		 * 406; no access, 403) is the configuration's fault. A connection
@@ -149,17 +165,10 @@ static int worker_connect_in(struct worker *w)
 
 static int worker_connect_out(struct worker *w)
 {
-	char *err = NULL;
+	int up = worker_link_up(w, &w->out, "broker (publisher)");
 
-	if (w->out != NULL && amqp_link_ok(w->out))
-		return 0;
-	worker_drop_out(w);
-	if (amqp_link_open(&w->cfg->broker, w->dom->name, &w->out, &err) != 0) {
-		log_warn("broker (publisher): %s", err);
-		free(err);
-		return -1;
-	}
-	amqp_link_keepalive_start(w->out);
+	if (up != 0)
+		return up > 0 ? 0 : -1;
 	if (publisher_enable(w->out) != 0) {
 		log_warn("broker (publisher): %s", amqp_link_error(w->out));
 		worker_drop_out(w);

@@ -7,16 +7,28 @@
 
 #include "workers/domain.h"
 
-/* One attempt at a cancel compensation; sets *again_r when a concurrent
- * writer created the row meanwhile (a duplicate key) and the row must be
- * read again. */
-typedef enum handler_result (*dom_cancel_once_fn)(struct handler_ctx *ctx, const char *id,
-						  const char *customer, int *again_r);
-/* order.cancelled for a domain that keeps one row per order: reads the
- * order reference, runs `once`, and runs it a second time when it lost a
- * race; a third loss is a retry ("WHAT of order X changed concurrently"). */
-enum handler_result dom_cancel_twice(struct handler_ctx *ctx, dom_cancel_once_fn once,
-				     const char *what);
+/* What order.cancelled undoes in a domain that keeps one row per order. */
+struct dom_cancel_rules {
+	const char *row;          /* "payment", "shipment": for the log and errors */
+	const char *active;       /* the status a compensation undoes */
+	const char *verb;         /* "refund", "cancel": "nothing to VERB" */
+	const char *never;        /* why no row means nothing to do, for the log */
+	const char *stage;        /* "cancelled before STAGE: tombstone written" */
+	enum db_status (*lock)(struct db *db, const char *id, struct db_rows *rows);
+	/* Undoes the active row (rows: what lock read). */
+	enum handler_result (*undo)(struct handler_ctx *ctx, const char *id,
+				    const struct db_rows *rows);
+	/* Inserts the tombstone row: DB_DUPLICATE when a concurrent writer
+	 * created the row meanwhile. */
+	enum db_status (*tombstone)(struct handler_ctx *ctx, const char *id, const char *customer);
+};
+
+/* order.cancelled for such a domain: reads the order reference, locks the
+ * row and undoes it when active, or writes a tombstone when the event that
+ * would create the row may still come; when a concurrent writer created the
+ * row meanwhile it runs once more, and a third loss is a retry ("ROW of
+ * order X changed concurrently"). */
+enum handler_result dom_cancel_twice(struct handler_ctx *ctx, const struct dom_cancel_rules *r);
 
 /* For order.cancelled: 1 when a domain that has no row for the order yet
  * must write a tombstone, because the event that would create the row may

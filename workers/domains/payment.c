@@ -125,51 +125,28 @@ static enum handler_result refund(struct handler_ctx *ctx, const char *id,
 
 /* One look at the row: refund, nothing, or write the tombstone. *again_r = 1
  * when the tombstone met a concurrent charge's row (look again). */
-static enum handler_result cancel_once(struct handler_ctx *ctx, const char *id,
-				       const char *customer, int *again_r)
+/* The tombstone of a charge that never happened, in the catalogue's currency. */
+static enum db_status payment_tombstone(struct handler_ctx *ctx, const char *id,
+					const char *customer)
 {
-	struct db_rows rows = { 0 };
 	struct db_param t[3] = { DBP_STR(id), DBP_STR(ctx->cfg->domains[DOM_ORDER].currency),
 				 DBP_STR(customer) };
-	enum handler_result hr = HANDLER_OK;
-	enum db_status st;
 
-	*again_r = 0;
-	if (lock_payment(ctx->db, id, &rows) != DB_OK)
-		return handler_db_failed(ctx, "lock payment");
-	if (rows.nrows > 0) {
-		if (strcmp(db_rows_get(&rows, 0, 0), "COMPLETED") == 0)
-			hr = refund(ctx, id, &rows);
-		else
-			log_debug("order %s: payment is %s: nothing to refund", id,
-				  db_rows_get(&rows, 0, 0));
-		db_rows_free(&rows);
-		return hr;
-	}
-	db_rows_free(&rows);
-	if (!dom_cancel_needs_tombstone(ctx)) {
-		log_debug("order %s: cancelled on %s before any charge: nothing to do", id,
-			  dom_str_opt(ctx, "cause"));
-		return HANDLER_OK;
-	}
-	/* The currency of a charge that never happened: the catalogue's. */
-	st = db_run(ctx->db, "INSERT INTO payments (order_id, status, amount_cents, currency, "
-			     "customer_id, reason, created_at, updated_at) VALUES (?, 'FAILED', 0, "
-			     "?, ?, '" TOMBSTONE_REASON "', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))", t, 3,
-		    NULL, NULL);
-	if (st == DB_DUPLICATE) {
-		*again_r = 1;
-		return HANDLER_OK;
-	}
-	if (st != DB_OK)
-		return handler_db_failed(ctx, "insert payment tombstone");
-	log_info("order %s: cancelled before payment: tombstone written", id);
-	return HANDLER_OK;
+	return db_run(ctx->db, "INSERT INTO payments (order_id, status, amount_cents, currency, "
+			       "customer_id, reason, created_at, updated_at) VALUES (?, 'FAILED', 0, "
+			       "?, ?, '" TOMBSTONE_REASON "', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))",
+		      t, 3, NULL, NULL);
 }
 
 static enum handler_result on_cancelled(struct handler_ctx *ctx)
 {
-	return dom_cancel_twice(ctx, cancel_once, "payment");
+	static const struct dom_cancel_rules rules = {
+		.row = "payment", .active = "COMPLETED", .verb = "refund",
+		.never = " before any charge", .stage = "payment",
+		.lock = lock_payment, .undo = refund, .tombstone = payment_tombstone,
+	};
+
+	return dom_cancel_twice(ctx, &rules);
 }
 
 /* Not batchable: a charge stands for a payment gateway call, which a

@@ -105,48 +105,25 @@ static enum handler_result cancel_shipment(struct handler_ctx *ctx, const char *
 
 /* One look at the row; *again_r = 1 when the tombstone met a concurrent
  * order.confirmed's row (look again). */
-static enum handler_result cancel_once(struct handler_ctx *ctx, const char *id,
-				       const char *customer, int *again_r)
+static enum db_status shipment_tombstone(struct handler_ctx *ctx, const char *id,
+					 const char *customer)
 {
-	struct db_rows rows = { 0 };
 	struct db_param t[2] = { DBP_STR(id), DBP_STR(customer) };
-	enum handler_result hr = HANDLER_OK;
-	enum db_status st;
 
-	*again_r = 0;
-	if (lock_shipment(ctx->db, id, &rows) != DB_OK)
-		return handler_db_failed(ctx, "lock shipment");
-	if (rows.nrows > 0) {
-		if (strcmp(db_rows_get(&rows, 0, 0), "SCHEDULED") == 0)
-			hr = cancel_shipment(ctx, id, &rows);
-		else
-			log_debug("order %s: shipment is %s: nothing to cancel", id,
-				  db_rows_get(&rows, 0, 0));
-		db_rows_free(&rows);
-		return hr;
-	}
-	db_rows_free(&rows);
-	if (!dom_cancel_needs_tombstone(ctx)) {
-		log_debug("order %s: cancelled on %s, never confirmed: nothing to do", id,
-			  dom_str_opt(ctx, "cause"));
-		return HANDLER_OK;
-	}
-	st = db_run(ctx->db, "INSERT INTO shipments (order_id, status, customer_id, created_at, "
-			     "updated_at) VALUES (?, 'CANCELLED', ?, UTC_TIMESTAMP(6), "
-			     "UTC_TIMESTAMP(6))", t, 2, NULL, NULL);
-	if (st == DB_DUPLICATE) {
-		*again_r = 1;
-		return HANDLER_OK;
-	}
-	if (st != DB_OK)
-		return handler_db_failed(ctx, "insert shipment tombstone");
-	log_info("order %s: cancelled before shipping: tombstone written", id);
-	return HANDLER_OK;
+	return db_run(ctx->db, "INSERT INTO shipments (order_id, status, customer_id, created_at, "
+			       "updated_at) VALUES (?, 'CANCELLED', ?, UTC_TIMESTAMP(6), "
+			       "UTC_TIMESTAMP(6))", t, 2, NULL, NULL);
 }
 
 static enum handler_result on_cancelled(struct handler_ctx *ctx)
 {
-	return dom_cancel_twice(ctx, cancel_once, "shipment");
+	static const struct dom_cancel_rules rules = {
+		.row = "shipment", .active = "SCHEDULED", .verb = "cancel",
+		.never = ", never confirmed", .stage = "shipping",
+		.lock = lock_shipment, .undo = cancel_shipment, .tombstone = shipment_tombstone,
+	};
+
+	return dom_cancel_twice(ctx, &rules);
 }
 
 static const struct domain_event shipping_events[] = {
