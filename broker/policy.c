@@ -1,6 +1,8 @@
 /* policy: RabbitMQ policies through the management HTTP API (see policy.h). */
 #include "broker/policy.h"
 
+#include "core/strf.h"
+
 #include <amqp.h>
 #include <curl/curl.h>
 #include <jansson.h>
@@ -19,19 +21,6 @@ struct answer {
 	size_t len;
 };
 
-static char *errf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *errf(const char *fmt, ...)
-{
-	char *s = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s != NULL ? s : strdup("out of memory");
-}
 
 int policy_manages_delivery_limit(const struct config *cfg)
 {
@@ -64,7 +53,7 @@ static int put_json(const struct config *cfg, const char *url, const char *user,
 	long status = 0;
 
 	if (c == NULL || hdr == NULL) {
-		*err_r = errf("%s: cannot set up an HTTP request", what);
+		*err_r = strf("%s: cannot set up an HTTP request", what);
 		curl_slist_free_all(hdr);
 		if (c != NULL)
 			curl_easy_cleanup(c);
@@ -88,11 +77,11 @@ static int put_json(const struct config *cfg, const char *url, const char *user,
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(c);
 	if (rc != CURLE_OK) {
-		*err_r = errf("%s: %s", what, curl_easy_strerror(rc));
+		*err_r = strf("%s: %s", what, curl_easy_strerror(rc));
 		return -1;
 	}
 	if (status < 200 || status > 299) {
-		*err_r = errf("%s: HTTP %ld: %s", what, status, a.text);
+		*err_r = strf("%s: HTTP %ld: %s", what, status, a.text);
 		return -1;
 	}
 	return 0;
@@ -112,7 +101,7 @@ int policy_set_delivery_limit(const struct config *cfg, const char *domain, char
 	snprintf(name, sizeof(name), "orderflow-%s", domain);
 	snprintf(pattern, sizeof(pattern), "^orderflow\\.%s$", domain);
 	if (amqp == NULL || amqp_parse_url(amqp, &ci) != AMQP_STATUS_OK) {
-		*err_r = errf("policy %s: cannot read the broker URL", name);
+		*err_r = strf("policy %s: cannot read the broker URL", name);
 		goto out;
 	}
 	vhost = curl_easy_escape(NULL, ci.vhost, 0);
@@ -121,17 +110,17 @@ int policy_set_delivery_limit(const struct config *cfg, const char *domain, char
 	if (vhost == NULL || asprintf(&url, "%.*s/api/policies/%s/%s", (int)blen, base, vhost,
 				      name) < 0) {
 		url = NULL;
-		*err_r = errf("policy %s: out of memory", name);
+		*err_r = strf("policy %s: out of memory", name);
 		goto out;
 	}
 	doc = json_pack("{s:s, s:s, s:i, s:{s:i}}", "pattern", pattern, "apply-to", "queues",
 			"priority", 0, "definition", "delivery-limit", cfg->broker.delivery_limit);
 	body = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
 	json_decref(doc);
-	what = errf("setting policy %s (delivery-limit %d) at %.*s/api/policies/%s", name,
+	what = strf("setting policy %s (delivery-limit %d) at %.*s/api/policies/%s", name,
 		    cfg->broker.delivery_limit, (int)blen, base, vhost);
 	if (body == NULL) {
-		*err_r = errf("%s: out of memory", what);
+		*err_r = strf("%s: out of memory", what);
 		goto out;
 	}
 	rc = put_json(cfg, url, ci.user, ci.password, body, what, err_r);

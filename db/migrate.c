@@ -9,6 +9,8 @@
  */
 #include "db/migrate.h"
 
+#include "core/strf.h"
+
 #include "core/config.h"
 #include "core/log.h"
 #include "db/db.h"
@@ -46,19 +48,6 @@ struct migration_list {
 	int n;
 };
 
-static char *errf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *errf(const char *fmt, ...)
-{
-	char *s = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s != NULL ? s : strdup("out of memory");
-}
 
 const char *migrate_dir(void)
 {
@@ -161,7 +150,7 @@ static int list_read(const char *dir, struct migration_list *l, char **err_r)
 	int version, rc = -1;
 
 	if (d == NULL) {
-		*err_r = errf("migrations folder %s: %s", dir, strerror(errno));
+		*err_r = strf("migrations folder %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	while ((errno = 0, e = readdir(d)) != NULL) {
@@ -173,24 +162,24 @@ static int list_read(const char *dir, struct migration_list *l, char **err_r)
 			continue;
 		}
 		if (l->n >= MIGRATE_MAX_FILES) {
-			*err_r = errf("migrations folder %s: more than %d migrations", dir,
+			*err_r = strf("migrations folder %s: more than %d migrations", dir,
 				      MIGRATE_MAX_FILES);
 			goto out;
 		}
 		if (list_add(l, e->d_name, version) != 0) {
-			*err_r = errf("migrations folder %s: out of memory", dir);
+			*err_r = strf("migrations folder %s: out of memory", dir);
 			goto out;
 		}
 	}
 	if (errno != 0) {
-		*err_r = errf("migrations folder %s: %s", dir, strerror(errno));
+		*err_r = strf("migrations folder %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	if (l->n > 0)
 		qsort(l->m, (size_t)l->n, sizeof(*l->m), by_version);
 	for (int i = 1; i < l->n; i++)
 		if (l->m[i].version == l->m[i - 1].version) {
-			*err_r = errf("migrations folder %s: %s and %s have the same number", dir,
+			*err_r = strf("migrations folder %s: %s and %s have the same number", dir,
 				      l->m[i - 1].file, l->m[i].file);
 			goto out;
 		}
@@ -210,16 +199,16 @@ static char *read_text(const char *path, char **err_r)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0 || fstat(fd, &st) != 0) {
-		*err_r = errf("%s: %s", path, strerror(errno));
+		*err_r = strf("%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (st.st_size > MIGRATE_MAX_BYTES) {
-		*err_r = errf("%s: larger than %d bytes", path, MIGRATE_MAX_BYTES);
+		*err_r = strf("%s: larger than %d bytes", path, MIGRATE_MAX_BYTES);
 		goto fail;
 	}
 	text = malloc((size_t)st.st_size + 1);
 	if (text == NULL) {
-		*err_r = errf("%s: out of memory", path);
+		*err_r = strf("%s: out of memory", path);
 		goto fail;
 	}
 	while (got < (size_t)st.st_size) {
@@ -228,14 +217,14 @@ static char *read_text(const char *path, char **err_r)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			*err_r = errf("%s: %s", path, n < 0 ? strerror(errno) : "shorter than its size");
+			*err_r = strf("%s: %s", path, n < 0 ? strerror(errno) : "shorter than its size");
 			goto fail;
 		}
 		got += (size_t)n;
 	}
 	text[got] = '\0';
 	if (strlen(text) != got) {
-		*err_r = errf("%s: holds a NUL byte: not SQL text", path);
+		*err_r = strf("%s: holds a NUL byte: not SQL text", path);
 		goto fail;
 	}
 	close(fd);
@@ -252,7 +241,7 @@ fail:
 static int sql_or_err(struct db *db, const char *sql, const char *what, char **err_r)
 {
 	if (db_exec_script(db, sql) != DB_OK) {
-		*err_r = errf("%s: %s", what, db_error(db));
+		*err_r = strf("%s: %s", what, db_error(db));
 		return -1;
 	}
 	return 0;
@@ -269,7 +258,7 @@ static int create_database(struct db *db, const char *name, char **err_r)
 	if (sql_or_err(db, sql, what, err_r) != 0)
 		return -1;
 	if (db_select_database(db, name) != DB_OK) {
-		*err_r = errf("%s", db_error(db));
+		*err_r = strf("%s", db_error(db));
 		return -1;
 	}
 	return 0;
@@ -283,17 +272,17 @@ static int take_lock(struct db *db, char **err_r)
 	int rc = -1;
 
 	if (db_select(db, "SELECT GET_LOCK('orderflow_migrate', ?)", p, 1, &rows) != DB_OK) {
-		*err_r = errf("taking the lock orderflow_migrate: %s", db_error(db));
+		*err_r = strf("taking the lock orderflow_migrate: %s", db_error(db));
 		return -1;
 	}
 	v = db_rows_get(&rows, 0, 0);
 	if (v != NULL && strcmp(v, "1") == 0)
 		rc = 0;
 	else if (v != NULL && strcmp(v, "0") == 0)
-		*err_r = errf("taking the lock orderflow_migrate: another migration held it for "
+		*err_r = strf("taking the lock orderflow_migrate: another migration held it for "
 			      "%d s (is one stuck?)", MIGRATE_LOCK_WAIT_S);
 	else
-		*err_r = errf("taking the lock orderflow_migrate: the server refused it");
+		*err_r = strf("taking the lock orderflow_migrate: the server refused it");
 	db_rows_free(&rows);
 	return rc;
 }
@@ -344,19 +333,19 @@ static void note_unknown(const struct db_rows *done, const struct migration_list
 static int apply_one(struct db *db, const char *dir, const struct migration *m, char **err_r)
 {
 	struct db_param p[2] = { DBP_INT(m->version), DBP_STR(m->stem) };
-	char *path = errf("%s/%s", dir, m->file), *sql = NULL;
+	char *path = strf("%s/%s", dir, m->file), *sql = NULL;
 	int rc = -1;
 
 	sql = read_text(path, err_r);
 	if (sql == NULL)
 		goto out;
 	if (db_exec_script(db, sql) != DB_OK) {
-		*err_r = errf("migration %s: %s", path, db_error(db));
+		*err_r = strf("migration %s: %s", path, db_error(db));
 		goto out;
 	}
 	if (db_run(db, "INSERT INTO schema_migrations (version, name, applied_at) "
 		       "VALUES (?, ?, UTC_TIMESTAMP(6))", p, 2, NULL, NULL) != DB_OK) {
-		*err_r = errf("migration %s: recording it in schema_migrations: %s", path,
+		*err_r = strf("migration %s: recording it in schema_migrations: %s", path,
 			      db_error(db));
 		goto out;
 	}
@@ -382,7 +371,7 @@ static int apply_pending(struct db *db, const char *dir, const struct migration_
 		return -1;
 	if (db_select(db, "SELECT version, name FROM schema_migrations ORDER BY version", NULL, 0,
 		      &done) != DB_OK) {
-		*err_r = errf("reading schema_migrations: %s", db_error(db));
+		*err_r = strf("reading schema_migrations: %s", db_error(db));
 		return -1;
 	}
 	note_unknown(&done, l);
@@ -412,7 +401,7 @@ int migrate_run(const struct cfg_database *cfg, const char *dbname, int *applied
 	if (applied_r != NULL)
 		*applied_r = 0;
 	if (!migrate_dbname_ok(name)) {
-		*err_r = errf("database name \"%s\": 1 to 64 letters, digits or _ are accepted here",
+		*err_r = strf("database name \"%s\": 1 to 64 letters, digits or _ are accepted here",
 			      name != NULL ? name : "(none)");
 		return -1;
 	}
@@ -444,7 +433,7 @@ static int count_of(struct db *db, const char *sql, const char *param, const cha
 	int n;
 
 	if (db_select(db, sql, p, 1, &rows) != DB_OK) {
-		*err_r = errf("%s: %s", what, db_error(db));
+		*err_r = strf("%s: %s", what, db_error(db));
 		return -1;
 	}
 	v = db_rows_get(&rows, 0, 0);
@@ -469,7 +458,7 @@ static int schema_version(struct db *db, const char *name, char **err_r)
 	if (db_select_database(db, name) != DB_OK ||
 	    db_select(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", NULL, 0,
 		      &rows) != DB_OK) {
-		*err_r = errf("reading %s.schema_migrations: %s", name, db_error(db));
+		*err_r = strf("reading %s.schema_migrations: %s", name, db_error(db));
 		return -2;
 	}
 	v = db_rows_get(&rows, 0, 0);
@@ -500,14 +489,14 @@ int migrate_check(const struct cfg_database *cfg, const char *dbname, int *unrea
 	if (version == -2)
 		return -1;
 	if (version < MIGRATE_SCHEMA_VERSION) {
-		*err_r = errf("database %s has schema version %d%s, this orderflowd needs %d: run "
+		*err_r = strf("database %s has schema version %d%s, this orderflowd needs %d: run "
 			      "`orderflowctl db migrate` first", name, version < 0 ? 0 : version,
 			      version < 0 ? " (no schema_migrations table)" : "",
 			      MIGRATE_SCHEMA_VERSION);
 		return -1;
 	}
 	if (version > MIGRATE_SCHEMA_VERSION) {
-		*err_r = errf("database %s has schema version %d, newer than the version %d this "
+		*err_r = strf("database %s has schema version %d, newer than the version %d this "
 			      "orderflowd knows: run the orderflowd that migrated it (or a newer one)",
 			      name, version, MIGRATE_SCHEMA_VERSION);
 		return -1;
