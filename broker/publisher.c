@@ -373,6 +373,54 @@ cleanup:
 	return rc;
 }
 
+int publisher_poll(struct amqp_link *link, publisher_refused_fn *refused, void *ctx,
+		   uint64_t *upto_r)
+{
+	const char *what = "read the publisher confirms that arrived";
+	amqp_frame_t f;
+	int rc;
+
+	amqp_link_lock(link);
+	link->pub.on_refused = refused;
+	link->pub.refused_ctx = ctx;
+	rc = link_require_ok(link, what);
+	if (rc < 0)
+		goto cleanup;
+	rc = -1;
+	if (!link->pub.confirm) {
+		link_set_error(link, "%s: confirms are not enabled on this link", what);
+		goto cleanup;
+	}
+	for (;;) {
+		/* Deadline now: only what is buffered or already on the socket. */
+		int st = frame_deadline_wait(link, &f, link_now_ms(), what);
+
+		if (st > 0)
+			break;
+		if (st < 0 || handle_frame(link, &f, link_now_ms(), what) < 0)
+			goto cleanup;
+		amqp_maybe_release_buffers(link->conn);
+	}
+	if (link->pub.failure[0] != '\0') {
+		link_set_error(link, "%s: %s", what, link->pub.failure);
+		link->pub.failure[0] = '\0';
+		goto cleanup;
+	}
+	*upto_r = LINK_TAG(link->gen, link->pub.settled_upto);
+	rc = 0;
+cleanup:
+	link->pub.on_refused = NULL;
+	link->pub.refused_ctx = NULL;
+	amqp_link_unlock(link);
+	return rc;
+}
+
+int publisher_tag_settled(uint64_t tag, uint64_t upto)
+{
+	return LINK_TAG_GEN(tag) == LINK_TAG_GEN(upto) &&
+	       (tag & LINK_TAG_MASK) <= (upto & LINK_TAG_MASK);
+}
+
 int publisher_publish_confirmed(struct amqp_link *link, const struct publish_msg *msg,
 				int timeout_ms)
 {

@@ -56,6 +56,15 @@ typedef void publisher_refused_fn(void *ctx, uint64_t tag, const char *message_i
  * wait counts as published. */
 int publisher_wait_each(struct amqp_link *link, uint64_t tag, int timeout_ms,
 			publisher_refused_fn *refused, void *ctx);
+/* Reads the confirms that have already arrived, without waiting: refusals
+ * go to refused(ctx, ...) as in publisher_wait_each(), and *upto_r gets the
+ * tag up to which every publish is settled (compare tags of this link only).
+ * -1 for a connection problem (link error set). */
+int publisher_poll(struct amqp_link *link, publisher_refused_fn *refused, void *ctx,
+		   uint64_t *upto_r);
+/* 1 when the publish `tag` is settled by publisher_poll()'s `upto`: same
+ * channel, and not after it. A tag of a channel since reopened never is. */
+int publisher_tag_settled(uint64_t tag, uint64_t upto);
 /* send + wait for one message. */
 int publisher_publish_confirmed(struct amqp_link *link, const struct publish_msg *msg,
 				int timeout_ms);

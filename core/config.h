@@ -101,6 +101,7 @@ struct cfg_relay {
 	int batch_size;            /* default 100 */
 	int poll_ms;               /* default 200: idle poll when nothing woke it */
 	long retention_s;          /* default 86400: published rows kept this long */
+	int grace_ms;              /* default 0 (off): a worker's own rows, before the relay's (eager dispatch) */
 };
 
 struct cfg_http {

@@ -450,6 +450,8 @@ const struct cfg_key cfg_keys[] = {
 	INT("relay.poll_ms", CF(relay.poll_ms), "200", 1, INT_MAX,
 	    CFG_R_RELAY | CFG_R_SUPERVISOR),
 	LONG("relay.retention_s", CF(relay.retention_s), "86400", 0, CFG_R_RELAY),
+	/* Read by the workers: they publish their own events within it. */
+	INT("relay.grace_ms", CF(relay.grace_ms), "0", 0, 3600000, CFG_R_DOMAINS),
 
 	STR("http.listen", CF(http.listen), "\"127.0.0.1:8080\"", cfg_check_listen,
 	    "host:port or [v6]:port", CFG_R_HTTP),

@@ -15,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum db_status outbox_append(struct db *db, const struct envelope *ev,
-			     unsigned long long *id_r)
+/* Inserts ev; relay_after_ms > 0 holds the row back from the relay that long
+ * (outbox.relay_after). Hands the encoded body to *body_r when it is not NULL. */
+static enum db_status outbox_insert(struct db *db, const struct envelope *ev,
+				    long relay_after_ms, unsigned long long *id_r, char **body_r)
 {
 	char *body = envelope_encode(ev);
 	enum db_status st;
@@ -24,7 +26,14 @@ enum db_status outbox_append(struct db *db, const struct envelope *ev,
 	if (body == NULL)
 		return dbi_fail_own(db, "insert into outbox (event %s, %s): encoding the envelope "
 				    "failed (out of memory)", ev->event_id, ev->event_type);
-	{
+	if (relay_after_ms > 0) {
+		struct db_param p[4] = { DBP_STR(ev->event_id), DBP_STR(ev->event_type),
+					 DBP_STR(body), DBP_INT((long long)relay_after_ms * 1000) };
+
+		st = db_run(db, "INSERT INTO outbox (event_id, routing_key, body, created_at, "
+				"relay_after) VALUES (?, ?, ?, UTC_TIMESTAMP(6), "
+				"UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND)", p, 4, NULL, id_r);
+	} else {
 		struct db_param p[3] = { DBP_STR(ev->event_id), DBP_STR(ev->event_type),
 					 DBP_STR(body) };
 
@@ -34,8 +43,45 @@ enum db_status outbox_append(struct db *db, const struct envelope *ev,
 	if (st != DB_OK)
 		db_error_context(db, "insert into outbox (event %s, %s)", ev->event_id,
 				 ev->event_type);
-	free(body);
+	if (st == DB_OK && body_r != NULL)
+		*body_r = body;
+	else
+		free(body);
 	return st;
+}
+
+enum db_status outbox_append(struct db *db, const struct envelope *ev,
+			     unsigned long long *id_r)
+{
+	return outbox_insert(db, ev, 0, id_r, NULL);
+}
+
+enum db_status outbox_append_held(struct db *db, const struct envelope *ev, long grace_ms,
+				  struct outbox_row *row_r)
+{
+	enum db_status st;
+
+	memset(row_r, 0, sizeof(*row_r));
+	row_r->routing_key = strdup(ev->event_type);
+	if (row_r->routing_key == NULL)
+		return dbi_fail_own(db, "insert into outbox (event %s, %s): out of memory",
+				    ev->event_id, ev->event_type);
+	st = outbox_insert(db, ev, grace_ms, &row_r->id, &row_r->body);
+	if (st != DB_OK) {
+		free(row_r->routing_key);
+		row_r->routing_key = NULL;
+		return st;
+	}
+	snprintf(row_r->event_id, sizeof(row_r->event_id), "%s", ev->event_id);
+	row_r->body_len = strlen(row_r->body);
+	return DB_OK;
+}
+
+void outbox_row_free(struct outbox_row *row)
+{
+	free(row->routing_key);
+	free(row->body);
+	memset(row, 0, sizeof(*row));
 }
 
 /* Moves the rows' text into the batch (no copy of the bodies). */
@@ -94,6 +140,7 @@ enum db_status outbox_claim(struct db *db, int limit, struct outbox_batch *batch
 {
 	return outbox_claim_sql(db, "SELECT id, event_id, routing_key, body, attempts FROM outbox "
 				    "WHERE published_at IS NULL AND failed_at IS NULL AND retry_at IS NULL "
+				    "AND (relay_after IS NULL OR relay_after <= UTC_TIMESTAMP(6)) "
 				    "ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED", limit, batch);
 }
 
@@ -115,15 +162,18 @@ enum db_status outbox_mark_published(struct db *db, const unsigned long long *id
 	enum db_status st;
 	int i = 0;
 
-	/* Chunks of 16 ids, then one by one: two fixed statements, both cached. */
+	/* Chunks of 16 ids, then of 4, then one by one: three fixed statements,
+	 * all cached, and at most 6 round trips for the tail of a batch. */
 	while (i < n) {
-		int k = n - i >= MARK_CHUNK ? MARK_CHUNK : 1;
+		int k = n - i >= MARK_CHUNK ? MARK_CHUNK : n - i >= 4 ? 4 : 1;
 
 		for (int j = 0; j < k; j++)
 			p[j] = DBP_INT((long long)ids[i + j]);
 		if (k == MARK_CHUNK)
 			st = db_run(db, MARK_SQL_HEAD "id IN (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", p, k,
 				    NULL, NULL);
+		else if (k == 4)
+			st = db_run(db, MARK_SQL_HEAD "id IN (?,?,?,?)", p, k, NULL, NULL);
 		else
 			st = db_run(db, MARK_SQL_HEAD "id = ?", p, 1, NULL, NULL);
 		if (st != DB_OK) {
@@ -157,10 +207,8 @@ enum db_status outbox_refused(struct db *db, unsigned long long id, int attempts
 
 void outbox_batch_free(struct outbox_batch *batch)
 {
-	for (int i = 0; i < batch->count; i++) {
-		free(batch->rows[i].routing_key);
-		free(batch->rows[i].body);
-	}
+	for (int i = 0; i < batch->count; i++)
+		outbox_row_free(&batch->rows[i]);
 	free(batch->rows);
 	memset(batch, 0, sizeof(*batch));
 }

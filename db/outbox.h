@@ -30,14 +30,22 @@ struct outbox_batch {
 /* Appends ev with routing key = ev->event_type; *id_r (may be NULL) gets its id. */
 enum db_status outbox_append(struct db *db, const struct envelope *ev,
 			     unsigned long long *id_r);
+/* Same, for a writer that publishes the row itself after its commit: the
+ * relay leaves it alone for grace_ms (outbox.relay_after), and *row_r gets
+ * its id, routing key and body to publish (outbox_row_free() them). */
+enum db_status outbox_append_held(struct db *db, const struct envelope *ev, long grace_ms,
+				  struct outbox_row *row_r);
+void outbox_row_free(struct outbox_row *row);
 
 /* Inside a transaction the caller opened: locks up to `limit` unpublished rows,
- * oldest id first, skipping rows another relay holds and rows the broker
- * refused (waiting for a retry alone, or set aside). */
+ * oldest id first, skipping rows another relay holds, rows the broker
+ * refused (waiting for a retry alone, or set aside) and rows still in the
+ * grace of the worker that wrote them (relay_after). */
 enum db_status outbox_claim(struct db *db, int limit, struct outbox_batch *batch);
 /* Same, for the one refused row whose retry_at has come (oldest first). */
 enum db_status outbox_claim_retry(struct db *db, struct outbox_batch *batch);
-/* Marks rows published (published_at = now) by id; same transaction. */
+/* Marks rows published (published_at = now) by id, those not marked yet; in
+ * the caller's transaction, or alone in autocommit. */
 enum db_status outbox_mark_published(struct db *db, const unsigned long long *ids, int n);
 /* Records a refusal of row `id`: attempts and last_error (cut to 512 bytes);
  * then retry_at = now + retry_ms, or, with retry_ms < 0, failed_at = now (set

@@ -164,7 +164,9 @@ static void render(FILE *f, const struct metrics_snapshot *s)
 	build_info(f, s);
 	per_domain(f, s);
 	histogram(f, s);
-	counter(f, "orderflow_relayed_total", "Outbox rows published by the relays.", s->relayed);
+	counter(f, "orderflow_relayed_total",
+		"Outbox rows published (by the relays, or by their workers with eager dispatch).",
+		s->relayed);
 	counter(f, "orderflow_orders_placed_total", "Orders created by the intake (HTTP 201).",
 		s->orders_placed);
 	restarts(f, s);

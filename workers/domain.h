@@ -28,6 +28,9 @@
 #include "core/config.h"
 #include "core/envelope.h"
 #include "db/db.h"
+#include "db/outbox.h"
+
+struct eager;
 
 enum handler_result {
 	HANDLER_OK = 0,
@@ -46,6 +49,12 @@ struct handler_ctx {
 	int attempt;                 /* 1 for a first delivery */
 	int emitted;                 /* events appended by handler_emit */
 	char reason[256];            /* set by handler_retry / handler_reject */
+	/* Eager dispatch (workers/eager.h), set by the worker: handler_emit
+	 * holds each row back from the relay for grace_ms and gives it to
+	 * keep(eager, row) to publish after the commit. NULL: the relay's. */
+	struct eager *eager;
+	int (*keep)(struct eager *eager, struct outbox_row *row);
+	long grace_ms;
 };
 
 /* Sets ctx->reason (printf-style) and returns r. */

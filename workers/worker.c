@@ -24,6 +24,7 @@
 #include "broker/topology.h"
 #include "core/log.h"
 #include "core/retry.h"
+#include "workers/eager.h"
 #include "db/inbox.h"
 #include "proc/crashmem.h"
 #include "proc/poolstats.h"
@@ -35,6 +36,9 @@ void (*worker_after_commit_hook)(const struct envelope *ev);
 
 #define CONFIRM_TIMEOUT_MS 30000
 #define POLL_SLICE_MS 250
+/* Events published after their commit whose confirms may be outstanding
+ * before the worker waits for them (eager dispatch). */
+#define EAGER_INFLIGHT_MAX 256
 
 struct worker {
 	const struct domain *dom;
@@ -48,6 +52,7 @@ struct worker {
 	char queue[128];
 	struct domain_stats *stats;     /* NULL outside a supervised pool */
 	const char *abort_event;        /* test-only fault: abort on this event */
+	const char *abort_committed;    /* test-only fault: abort after committing this type */
 
 	struct amqp_link *in;   /* consuming */
 	struct amqp_link *out;  /* publishing, confirm mode */
@@ -58,6 +63,7 @@ struct worker {
 	int inited;             /* dom->init succeeded: fini is due */
 	long backoff_ms;        /* before the next reconnect */
 	int redo_left;          /* in-process tries left after a lock conflict */
+	struct eager eager;     /* events this worker publishes itself (eager.h) */
 };
 
 enum outcome {
@@ -113,6 +119,7 @@ static void worker_drop_out(struct worker *w)
 	if (w->out != NULL)
 		amqp_link_close(w->out);
 	w->out = NULL;
+	eager_lost(&w->eager);
 }
 
 /* Opens *link unless it is up: 1 when it was up, 0 when opened now, -1 when
@@ -223,6 +230,73 @@ again:
 	return -1;
 }
 
+/* ---- eager dispatch (workers/eager.h) ------------------------------------ */
+
+static int worker_eager_on(const struct worker *w)
+{
+	return w->cfg->relay.grace_ms > 0;
+}
+
+/* The confirms of what earlier commits published: those that arrived, or
+ * (wait) all of them, before the publishing link is used for a copy. */
+static void worker_eager_collect(struct worker *w, int wait)
+{
+	if (eager_collect(&w->eager, w->out, wait) != 0)
+		worker_drop_out(w);
+}
+
+/* After a commit: the marks in it are done; publish what it wrote. */
+static void worker_eager_committed(struct worker *w, int emitted)
+{
+	eager_marked(&w->eager, 1);
+	if (!worker_eager_on(w)) {
+		if (emitted > 0)
+			relay_wake_notify();
+		return;
+	}
+	if (eager_send(&w->eager, w->out) != 0)
+		worker_drop_out(w);
+}
+
+/* Idle or stopping: confirms read, and marked without waiting for a
+ * transaction that may not come. */
+static void worker_eager_flush(struct worker *w)
+{
+	worker_eager_collect(w, 1);
+	if (w->db != NULL && eager_flush(&w->eager, w->db) != DB_OK)
+		log_warn("%s; the marks are tried again", db_error(w->db));
+}
+
+/* Every rollback of a delivery's transaction: its rows and marks are void. */
+static void worker_rollback(struct worker *w)
+{
+	db_rollback(w->db);
+	eager_discard(&w->eager);
+	eager_marked(&w->eager, 0);
+}
+
+/* BEGIN, then the marks of the last commit's events. */
+static enum db_status worker_begin(struct worker *w)
+{
+	enum db_status st;
+
+	/* Without waiting, unless many are due: the worker goes on meanwhile. */
+	worker_eager_collect(w, w->eager.nsent > EAGER_INFLIGHT_MAX);
+	st = db_begin(w->db);
+	if (st != DB_OK)
+		return st;
+	return eager_mark(&w->eager, w->db);
+}
+
+static void worker_ctx_eager(struct worker *w, struct handler_ctx *ctx)
+{
+	if (!worker_eager_on(w))
+		return;
+	ctx->eager = &w->eager;
+	ctx->keep = eager_add;
+	ctx->grace_ms = w->cfg->relay.grace_ms;
+}
+
 /* ---- outcomes ----------------------------------------------------------- */
 
 static enum outcome worker_ack(struct worker *w, const struct delivery *d)
@@ -258,6 +332,7 @@ static enum outcome worker_send_copy(struct worker *w, const struct delivery *d,
 		snprintf(expiration, sizeof(expiration), "%d", expire_ms);
 		msg.expiration = expiration;
 	}
+	worker_eager_collect(w, 1);
 	if (worker_connect_out(w) != 0 ||
 	    publisher_publish_confirmed(w->out, &msg, CONFIRM_TIMEOUT_MS) != 0) {
 		/* Not acked: the original stays in the queue. Give it back so it
@@ -405,7 +480,7 @@ static enum outcome worker_db_failed(struct worker *w, const struct delivery *d,
 	char reason[300];
 
 	db_error_join(reason, sizeof(reason), what, db_error(w->db));
-	db_rollback(w->db);
+	worker_rollback(w);
 	if (db_connection_lost(w->db)) {
 		log_warn("event %s: %s", ev->event_id, reason);
 		return OUT_DB_DOWN;
@@ -428,11 +503,12 @@ static enum outcome worker_transact(struct worker *w, const struct delivery *d,
 	enum handler_result hr;
 	double started;
 
-	if (db_begin(w->db) != DB_OK)
+	worker_ctx_eager(w, &ctx);
+	if (worker_begin(w) != DB_OK)
 		return worker_db_failed(w, d, ev, attempt, "begin");
 	st = inbox_insert(w->db, w->dom->name, ev->event_id);
 	if (st == DB_DUPLICATE) {
-		db_rollback(w->db);
+		worker_rollback(w);
 		/* Info, not debug: a redelivery is rare and the proof that the
 		 * inbox did its job (tests read this line). */
 		log_info("event %s already processed by %s: acked without effect",
@@ -451,7 +527,7 @@ static enum outcome worker_transact(struct worker *w, const struct delivery *d,
 	started = clock_monotonic_s();
 	hr = domain_dispatch(w->dom, &ctx);
 	if (hr != HANDLER_OK) {
-		db_rollback(w->db);
+		worker_rollback(w);
 		if (db_connection_lost(w->db))
 			return OUT_DB_DOWN;
 		if (hr == HANDLER_RETRY && worker_may_redo(w))
@@ -467,14 +543,19 @@ static enum outcome worker_transact(struct worker *w, const struct delivery *d,
 	}
 	if (db_commit(w->db) != DB_OK)
 		return worker_db_failed(w, d, ev, attempt, "commit");
-	if (ctx.emitted > 0)
-		relay_wake_notify();
+	/* Tests kill here: committed, nothing published, nothing acked. */
+	if (worker_after_commit_hook != NULL)
+		worker_after_commit_hook(ev);
+	if (w->abort_committed != NULL && strcmp(w->abort_committed, ev->event_type) == 0) {
+		log_warn("test fault: aborting after the commit of event %s (%s)", ev->event_id,
+			 ev->event_type);
+		abort();
+	}
+	worker_eager_committed(w, ctx.emitted);
 	if (w->stats != NULL) {
 		poolstats_add(&w->stats->processed, 1);
 		poolstats_latency(w->stats, (clock_monotonic_s() - started) * 1000.0);
 	}
-	if (worker_after_commit_hook != NULL)
-		worker_after_commit_hook(ev);
 	return worker_ack(w, d);
 }
 
@@ -625,8 +706,8 @@ struct batch_item {
 static int batch_transact(struct worker *w, struct batch_item *it, int n, int *emitted_r)
 {
 	*emitted_r = 0;
-	if (db_begin(w->db) != DB_OK)
-		return -1;
+	if (worker_begin(w) != DB_OK)
+		goto rollback;
 	if (w->dom->batch_lock != NULL) {
 		const struct envelope *evs[BATCH_MAX];
 
@@ -644,9 +725,12 @@ static int batch_transact(struct worker *w, struct batch_item *it, int n, int *e
 			.body = it[i].d.body, .body_len = it[i].d.body_len,
 			.state = w->state, .attempt = it[i].attempt,
 		};
-		enum db_status st = inbox_insert(w->db, w->dom->name, it[i].ev.event_id);
+		enum db_status st;
 		const struct domain_event *row;
 		enum handler_result hr;
+
+		worker_ctx_eager(w, &ctx);
+		st = inbox_insert(w->db, w->dom->name, it[i].ev.event_id);
 
 		/* A duplicate key fails the statement only, not the transaction. */
 		it[i].duplicate = st == DB_DUPLICATE;
@@ -674,7 +758,7 @@ static int batch_transact(struct worker *w, struct batch_item *it, int n, int *e
 	if (db_commit(w->db) == DB_OK)
 		return 0;
 rollback:
-	db_rollback(w->db);
+	worker_rollback(w);
 	return -1;
 }
 
@@ -682,8 +766,6 @@ static void batch_committed(struct worker *w, struct batch_item *it, int n, int 
 {
 	double now = clock_monotonic_s();
 
-	if (emitted > 0)
-		relay_wake_notify();
 	for (int i = 0; i < n; i++) {
 		if (it[i].duplicate)
 			log_info("event %s already processed by %s: acked without effect",
@@ -697,6 +779,7 @@ static void batch_committed(struct worker *w, struct batch_item *it, int n, int 
 		if (!it[i].duplicate && worker_after_commit_hook != NULL)
 			worker_after_commit_hook(&it[i].ev);
 	}
+	worker_eager_committed(w, emitted);
 }
 
 /* Takes the deliveries already waiting (none is waited for) behind FIRST,
@@ -780,6 +863,7 @@ static void worker_drain(struct worker *w)
 		delivery_free(&d);
 		n++;
 	}
+	worker_eager_flush(w);
 	log_info("drained: %d deliveries finished after the consumer was cancelled", n);
 }
 
@@ -813,6 +897,7 @@ static int worker_turn(void *role, struct role_server *rs)
 		break;
 	case CONSUMER_TIMEOUT:
 		/* Expired inbox rows: the relay's pruner (relay/pruner.h). */
+		worker_eager_flush(w);
 		break;
 	case CONSUMER_CANCELLED:
 		log_warn("broker cancelled our consumer on %s; consuming again", w->queue);
@@ -856,6 +941,15 @@ static int worker_start(void *role, struct role_server *rs)
 	/* Only tests set this: it proves that an event which kills its worker
 	 * again and again is parked as `crashed`. */
 	w->abort_event = getenv("ORDERFLOW_TEST_ABORT_ON_EVENT");
+	/* DOMAIN:EVENT_TYPE: this domain's worker dies between its commit and
+	 * the publish of what it wrote (eager dispatch: the relay's sweep). */
+	{
+		const char *f = getenv("ORDERFLOW_TEST_ABORT_AFTER_COMMIT");
+		size_t n = strlen(dom->name);
+
+		if (f != NULL && strncmp(f, dom->name, n) == 0 && f[n] == ':')
+			w->abort_committed = f + n + 1;
+	}
 	if (dom->init != NULL && dom->init(w->cfg, &w->state, &err) != 0) {
 		log_error("%s: set-up failed: %s", dom->name, err);
 		free(err);
@@ -869,6 +963,11 @@ static void worker_stop(void *role)
 {
 	struct worker *w = role;
 
+	worker_eager_flush(w);
+	if (w->eager.published > 0)
+		log_info("stopping: %llu events published after their commit",
+			 w->eager.published);
+	eager_free(&w->eager);
 	worker_drop_in(w);
 	worker_drop_out(w);
 	if (w->db != NULL)

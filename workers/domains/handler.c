@@ -40,7 +40,17 @@ enum db_status handler_emit(struct handler_ctx *ctx, const char *event_type,
 			  aggregate_id, err);
 		return DB_FATAL;
 	}
-	st = outbox_append(ctx->db, &out, NULL);
+	if (ctx->eager != NULL && ctx->keep != NULL) {
+		struct outbox_row row;
+
+		st = outbox_append_held(ctx->db, &out, ctx->grace_ms, &row);
+		/* Kept or not, the row is written: the relay has it after the grace. */
+		if (st == DB_OK && ctx->keep(ctx->eager, &row) != 0)
+			log_warn("%s: out of memory keeping event %s; the relay publishes it",
+				 ctx->consumer, out.event_id);
+	} else {
+		st = outbox_append(ctx->db, &out, NULL);
+	}
 	envelope_clear(&out);
 	if (st == DB_OK)
 		ctx->emitted++;
