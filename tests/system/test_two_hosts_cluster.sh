@@ -43,6 +43,16 @@ trap c_exit EXIT
 t0=$SECONDS
 "$STACK" up --cluster 3 >>"$T_DIR/stack.log" 2>&1 || t_fail "scripts/stack up --cluster 3 failed (see $T_DIR/stack.log)"
 echo "# two_hosts_cluster: 3 nodes up in $((SECONDS - t0)) s"
+# A quorum queue takes its members from the nodes running when it is
+# declared: with one still starting, a queue of two members would lose its
+# majority when node 2 stops, and no publish would be confirmed.
+nodes_running() {
+	t_mgmt GET "/api/nodes?columns=name,running" | python3 -c 'import json, sys
+n = sum(1 for x in json.load(sys.stdin) if x.get("running"))
+print(n)
+sys.exit(0 if n == 3 else 1)'
+}
+t_wait_for 60 nodes_running
 # shellcheck disable=SC1091
 source "$T_TOP/var/stack/ports"
 node_amqp() { if [ "$1" = 1 ]; then echo "$AMQP_PORT"; else local k=AMQP_PORT_$1; echo "${!k}"; fi; }
@@ -54,6 +64,15 @@ sed -i -E "s|^  url = .*|  urls = [${urls%, }];|" "$T_CONF"
 grep -q '^  urls = ' "$T_CONF" || t_fail "could not write broker.urls into $T_CONF"
 
 th_start
+# Every work queue has its three members before node 2 goes.
+members_ok() {
+	t_mgmt GET "/api/queues/$(t_urlencode "$T_VHOST")?columns=name,members" | python3 -c 'import json, sys
+short = [q["name"] for q in json.load(sys.stdin)
+         if q["name"].count(".") == 1 and len(q.get("members") or []) != 3]
+print("queues without 3 members: " + " ".join(short) if short else "ok")
+sys.exit(1 if short else 0)'
+}
+t_wait_for 30 members_ok
 "$STACK" stop-broker --node 2 >>"$T_DIR/stack.log" 2>&1 || t_fail "scripts/stack stop-broker --node 2 failed"
 echo "# two_hosts_cluster: node 2 stopped"
 t_wait_for 90 th_both_consuming
