@@ -25,19 +25,28 @@ unacked() {
 	t_mgmt GET "/api/queues/$(p_vhost)/orderflow.probe" |
 		python3 -c 'import json, sys; print(json.load(sys.stdin).get("messages_unacknowledged") or 0)'
 }
+# What the worker should hold in a batch: every event not yet done, less the
+# first delivery, which may come alone. A lone first delivery can commit
+# before a kill when the broker's statistics lag (they are up to a second or
+# two old); a fixed 15 would then never be reached again.
+in_hand() {
+	local left=$((N - $(p_effects)))
+	[ "$left" -gt 1 ] && echo $((left - 1)) || echo 1
+}
 kills=0
 for k in $(seq 1 $KILLS); do
-	# In the middle of a batch: the worker holds (nearly) its full prefetch
-	# (the first delivery may come alone, a batch of 1), 1.5 s in.
-	# (Today's code: after 20 kills the broker dead-letters all 16.)
-	t_wait_for 90 'test "$(unacked)" -ge 15 || test "$(t_queue_depth orderflow.probe.dead)" != 0'
+	# In the middle of a batch: the worker holds (nearly) all that is left,
+	# 1.5 s in. (Without the requeue of worn messages, after 20 kills the
+	# broker dead-letters all it holds.)
+	t_wait_for 90 'test "$(unacked)" -ge "$(in_hand)" || test "$(t_queue_depth orderflow.probe.dead)" != 0'
 	[ "$(t_queue_depth orderflow.probe.dead)" = 0 ] || break
 	sleep 1.5
 	kill -KILL -- "-$T_LAST_PID"
 	kills=$k
 	p_worker probe
 done
-echo "# worker killed $kills times with 15 or 16 deliveries in hand"
+echo "# worker killed $kills times in the middle of a batch; $(p_effects) of $N done by then"
+[ "$(p_effects)" -le 8 ] || t_fail "$(p_effects) of $N events were done during the kills: too few were in hand to wear"
 t_assert_eq 0 "$(t_queue_depth orderflow.probe.dead)" "nothing parked after $kills lost channels"
 
 t_wait_for 120 'test "$(p_effects)" = '$N
