@@ -320,99 +320,93 @@ int publisher_wait(struct amqp_link *link, uint64_t tag, int timeout_ms)
 	return publisher_wait_each(link, tag, timeout_ms, NULL, NULL);
 }
 
-int publisher_wait_each(struct amqp_link *link, uint64_t tag, int timeout_ms,
-			publisher_refused_fn *refused, void *ctx)
+/* Takes the link for reading confirms, with the refusal callback; -1 (the
+ * link still taken) when it cannot serve. */
+static int confirms_begin(struct amqp_link *link, publisher_refused_fn *refused, void *ctx,
+			  const char *what)
 {
-	uint64_t want = tag & LINK_TAG_MASK;
-	int64_t deadline = link_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-	char what[128];
-	amqp_frame_t f;
-	int rc;
-
-	snprintf(what, sizeof(what), "wait for publisher confirms up to #%llu",
-		 (unsigned long long)want);
 	amqp_link_lock(link);
 	link->pub.on_refused = refused;
 	link->pub.refused_ctx = ctx;
-	rc = link_require_ok(link, what);
-	if (rc < 0)
-		goto cleanup;
-	rc = -1;
+	if (link_require_ok(link, what) < 0)
+		return -1;
 	if (!link->pub.confirm) {
 		link_set_error(link, "%s: confirms are not enabled on this link", what);
-		goto cleanup;
+		return -1;
 	}
-	if (LINK_TAG_GEN(tag) != link->gen || want >= link->pub.next_seq) {
-		link_set_error(link, "%s: not a publish of the current channel (it was closed "
-				     "and reopened since: publish again)",
-			       what);
-		goto cleanup;
-	}
-	while (link->pub.settled_upto < want) {
-		int st = frame_deadline_wait(link, &f, deadline, what);
-		if (st > 0) {
-			link_set_error(link, "%s: no confirm within %d ms (%llu of %llu settled)",
-				       what, timeout_ms, (unsigned long long)link->pub.settled_upto,
-				       (unsigned long long)want);
-			goto cleanup;
-		}
-		if (st < 0 || handle_frame(link, &f, deadline, what) < 0)
-			goto cleanup;
-		amqp_maybe_release_buffers(link->conn);
-	}
-	if (link->pub.failure[0] != '\0') {
+	return 0;
+}
+
+/* Reads and handles one frame before the deadline: 0, 1 when none came, or
+ * -1 on a link error. */
+static int confirms_read(struct amqp_link *link, int64_t deadline, const char *what)
+{
+	amqp_frame_t f;
+	int st = frame_deadline_wait(link, &f, deadline, what);
+
+	if (st != 0)
+		return st;
+	if (handle_frame(link, &f, deadline, what) < 0)
+		return -1;
+	amqp_maybe_release_buffers(link->conn);
+	return 0;
+}
+
+/* Gives the link back; a nack or return noted while reading fails rc 0. */
+static int confirms_end(struct amqp_link *link, int rc, const char *what)
+{
+	if (rc == 0 && link->pub.failure[0] != '\0') {
 		link_set_error(link, "%s: %s", what, link->pub.failure);
-		link->pub.failure[0] = '\0';
-		goto cleanup;
+		rc = -1;
 	}
-	rc = 0;
-cleanup:
+	link->pub.failure[0] = '\0';
 	link->pub.on_refused = NULL;
 	link->pub.refused_ctx = NULL;
 	amqp_link_unlock(link);
 	return rc;
 }
 
+int publisher_wait_each(struct amqp_link *link, uint64_t tag, int timeout_ms,
+			publisher_refused_fn *refused, void *ctx)
+{
+	uint64_t want = tag & LINK_TAG_MASK;
+	int64_t deadline = link_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	char what[128];
+	int st = -1;
+
+	snprintf(what, sizeof(what), "wait for publisher confirms up to #%llu",
+		 (unsigned long long)want);
+	if (confirms_begin(link, refused, ctx, what) != 0)
+		return confirms_end(link, -1, what);
+	if (LINK_TAG_GEN(tag) != link->gen || want >= link->pub.next_seq) {
+		link_set_error(link, "%s: not a publish of the current channel (it was closed "
+				     "and reopened since: publish again)",
+			       what);
+		return confirms_end(link, -1, what);
+	}
+	st = 0;
+	while (st == 0 && link->pub.settled_upto < want)
+		st = confirms_read(link, deadline, what);
+	if (st > 0)
+		link_set_error(link, "%s: no confirm within %d ms (%llu of %llu settled)", what,
+			       timeout_ms, (unsigned long long)link->pub.settled_upto,
+			       (unsigned long long)want);
+	return confirms_end(link, st == 0 ? 0 : -1, what);
+}
+
 int publisher_poll(struct amqp_link *link, publisher_refused_fn *refused, void *ctx,
 		   uint64_t *upto_r)
 {
 	const char *what = "read the publisher confirms that arrived";
-	amqp_frame_t f;
-	int rc;
+	int st;
 
-	amqp_link_lock(link);
-	link->pub.on_refused = refused;
-	link->pub.refused_ctx = ctx;
-	rc = link_require_ok(link, what);
-	if (rc < 0)
-		goto cleanup;
-	rc = -1;
-	if (!link->pub.confirm) {
-		link_set_error(link, "%s: confirms are not enabled on this link", what);
-		goto cleanup;
-	}
-	for (;;) {
-		/* Deadline now: only what is buffered or already on the socket. */
-		int st = frame_deadline_wait(link, &f, link_now_ms(), what);
-
-		if (st > 0)
-			break;
-		if (st < 0 || handle_frame(link, &f, link_now_ms(), what) < 0)
-			goto cleanup;
-		amqp_maybe_release_buffers(link->conn);
-	}
-	if (link->pub.failure[0] != '\0') {
-		link_set_error(link, "%s: %s", what, link->pub.failure);
-		link->pub.failure[0] = '\0';
-		goto cleanup;
-	}
+	if (confirms_begin(link, refused, ctx, what) != 0)
+		return confirms_end(link, -1, what);
+	/* Deadline now: only what is buffered or already on the socket. */
+	while ((st = confirms_read(link, link_now_ms(), what)) == 0)
+		;
 	*upto_r = LINK_TAG(link->gen, link->pub.settled_upto);
-	rc = 0;
-cleanup:
-	link->pub.on_refused = NULL;
-	link->pub.refused_ctx = NULL;
-	amqp_link_unlock(link);
-	return rc;
+	return confirms_end(link, st > 0 ? 0 : -1, what);
 }
 
 int publisher_tag_settled(uint64_t tag, uint64_t upto)
