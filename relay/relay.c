@@ -41,6 +41,7 @@
 #include "core/log.h"
 #include "db/outbox.h"
 #include "proc/poolstats.h"
+#include "relay/outbox_send.h"
 #include "relay/pruner.h"
 #include "relay/relay_wake.h"
 #include "relay/relay.h"
@@ -127,26 +128,9 @@ static int relay_publish(struct relay *r, struct relay_sent *sent)
 {
 	const struct outbox_batch *b = sent->b;
 
-	for (int i = 0; i < b->count; i++) {
-		const struct outbox_row *row = &b->rows[i];
-		char type[128];
-		struct publish_msg msg = {
-			.exchange = EXCHANGE_EVENTS,
-			.routing_key = row->routing_key,
-			.body = row->body,
-			.body_len = row->body_len,
-			.message_id = row->event_id,
-			.type = type,
-			/* An event no queue takes is refused (returned) instead
-			 * of vanishing: it stays in the outbox. */
-			.mandatory = 1,
-		};
-
-		/* The routing key is the event type (DESIGN.md "Topology"). */
-		snprintf(type, sizeof(type), "%s", row->routing_key);
-		if (publisher_send(r->link, &msg, &sent->tags[i]) != 0)
+	for (int i = 0; i < b->count; i++)
+		if (outbox_send(r->link, &b->rows[i], &sent->tags[i]) != 0)
 			return -1;
-	}
 	return publisher_wait_each(r->link, sent->tags[b->count - 1], RELAY_CONFIRM_TIMEOUT_MS,
 				   relay_on_refused, sent);
 }

@@ -13,9 +13,9 @@
 
 #include "broker/amqp_link.h"
 #include "broker/publisher.h"
-#include "broker/topology.h"
 #include "core/log.h"
 #include "proc/poolstats.h"
+#include "relay/outbox_send.h"
 
 #define EAGER_CONFIRM_TIMEOUT_MS 30000
 #define EAGER_MARKS_MAX 4096  /* ids kept at most while marks keep failing */
@@ -72,18 +72,8 @@ int eager_send(struct eager *e, struct amqp_link *out)
 	for (int i = 0; i < e->nrows && rc == 0; i++) {
 		const struct outbox_row *row = &e->rows[i];
 		struct eager_sent *s = &e->sent[e->nsent];
-		struct publish_msg msg = {
-			.exchange = EXCHANGE_EVENTS,
-			.routing_key = row->routing_key,
-			.body = row->body,
-			.body_len = row->body_len,
-			.message_id = row->event_id,
-			.type = row->routing_key,
-			/* Unroutable: returned, so it stays the relay's. */
-			.mandatory = 1,
-		};
 
-		if (publisher_send(out, &msg, &s->tag) != 0) {
+		if (outbox_send(out, row, &s->tag) != 0) {
 			log_warn("publishing %d events after the commit: %s; the relay publishes "
 				 "them after relay.grace_ms", e->nrows - i, amqp_link_error(out));
 			rc = -1;
