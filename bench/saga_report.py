@@ -675,7 +675,9 @@ def charts(res, out_json, prefix):
         f.write('set ylabel "sagas/s"\nplot "%s" u 1:2 w l lc 1 t "orders reaching SHIPPED per second"\n' % tl)
         f.write('set ylabel "messages / rows"\nplot "%s" u 1:3 w l lc 7 t "in work and retry queues", '
                 '"" u 1:4 w l lc 2 t "ready", "" u 1:5 w l lc 3 t "outbox unpublished"\nunset multiplot\n' % tl)
-    for g in ("latency.gp", "timeline.gp"):
+    # A run with neither sustained steps nor paced phases (--skip) has no
+    # latency to draw; gnuplot would refuse the empty range.
+    for g in (("latency.gp",) if pts else ()) + ("timeline.gp",):
         r = subprocess.run(["gnuplot", os.path.join(res, g)], capture_output=True, text=True)
         if r.returncode != 0:
             print("saga_report: gnuplot %s: %s" % (g, r.stderr.strip()), file=sys.stderr)
