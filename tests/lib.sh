@@ -131,12 +131,13 @@ t__exit() {
 	fi
 	if [ -n "$T__READY" ]; then
 		if [ $rc -eq 0 ]; then
-			t_mgmt DELETE "/api/vhosts/$(t_urlencode "$T_VHOST")" >/dev/null ||
+			[ -n "${T_VHOST_GONE:-}" ] ||
+				t_mgmt DELETE "/api/vhosts/$(t_urlencode "$T_VHOST")" >/dev/null ||
 				echo "# $T_NAME: could not delete vhost $T_VHOST" >&2
 			t__mysql -e "DROP DATABASE IF EXISTS \`$T_DB\`" ||
 				echo "# $T_NAME: could not drop database $T_DB" >&2
 		else
-			echo "# $T_NAME: kept for inspection: vhost $T_VHOST, database $T_DB, logs in $T_DIR" >&2
+			echo "# $T_NAME: kept for inspection: $([ -n "${T_VHOST_GONE:-}" ] || echo "vhost $T_VHOST, ")database $T_DB, logs in $T_DIR" >&2
 			local f
 			for f in "$T_DIR"/*.log; do
 				[ -s "$f" ] || continue
