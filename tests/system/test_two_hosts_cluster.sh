@@ -26,26 +26,7 @@ v=$(t_urlencode "$T_VHOST")
 c_exit() {
 	local rc=$?
 	set +e
-	t__stop_all
-	# The vhost goes first, whatever the outcome, with all three nodes
-	# running: its quorum queues have members on the nodes about to leave.
-	# With node 2 still stopped the delete outlasts the API's timeout, and
-	# a queue left with a member on a node that is then removed can never
-	# be used or deleted again: it fails the shrink of every later cluster
-	# test. The logs stay in $T_DIR.
-	"$STACK" up --cluster 3 >>"$T_DIR/stack.log" 2>&1 ||
-		echo "# two_hosts_cluster: could not start node 2 again before the cleanup (see $T_DIR/stack.log)" >&2
-	t_mgmt DELETE "/api/vhosts/$(t_urlencode "$T_VHOST")" >/dev/null &&
-		T_VHOST_GONE=1 ||
-		echo "# two_hosts_cluster: could not delete vhost $T_VHOST before the shrink" >&2
-	echo "# two_hosts_cluster: back to one node (scripts/stack up --cluster 1)"
-	"$STACK" up --cluster 1 >>"$T_DIR/stack.log" 2>&1 || {
-		echo "not ok - two_hosts_cluster: scripts/stack up --cluster 1 failed (see $T_DIR/stack.log)" >&2
-		rc=1
-	}
-	# The management API comes back a little after the node: the vhost
-	# is deleted through it.
-	for _ in $(seq 1 60); do t_mgmt GET /api/overview >/dev/null 2>&1 && break; sleep 0.5; done
+	t_cluster_back_to_one || rc=1
 	(exit $rc)
 	t__exit
 }
