@@ -80,6 +80,7 @@ struct cfg_domain {
 	int workers;               /* default 1; 0 turns the domain off */
 	int prefetch;              /* default: broker.prefetch */
 	int crash_limit;           /* default 3 */
+	int linger_ms;             /* default 0: a batch takes only what waits */
 	char *database;            /* own database name; NULL = database.name */
 
 	/* order */

@@ -418,6 +418,8 @@ const struct cfg_key cfg_keys[] = {
 	  .roles = CFG_R_SELF },
 	INT("domains.*.crash_limit", DF(crash_limit), "3", 1, INT_MAX,
 	    CFG_R_SUPERVISOR | CFG_R_SELF),
+	/* Bounded well below the broker's heartbeat and the stop timeout. */
+	INT("domains.*.linger_ms", DF(linger_ms), "0", 0, 1000, CFG_R_SELF),
 	/* The HTTP intake writes to the order and notification databases and
 	 * prices from inventory's; the relay publishes every database's outbox. */
 	{ .key = "domains.*.database", .type = &cfg_string, .check = cfg_check_dbname,

@@ -220,6 +220,7 @@ static void test_minimal_config_gets_every_default(void **state)
 		assert_int_equal(cfg->domains[i].workers, 1);
 		assert_int_equal(cfg->domains[i].prefetch, 16);
 		assert_int_equal(cfg->domains[i].crash_limit, 3);
+		assert_int_equal(cfg->domains[i].linger_ms, 0);
 		assert_null(cfg->domains[i].database);
 		assert_string_equal(config_domain_db(cfg, (enum domain_id)i), "orderflow");
 	}
@@ -298,6 +299,8 @@ static void test_full_config_sets_every_key(void **state)
 	assert_int_equal(d[DOM_PAYMENT].latency_ms, 25);
 	assert_int_equal(d[DOM_SHIPPING].workers, 0);
 	assert_int_equal(d[DOM_NOTIFICATION].crash_limit, 1);
+	assert_int_equal(d[DOM_NOTIFICATION].linger_ms, 50);
+	assert_int_equal(d[DOM_AUDIT].linger_ms, 0);
 	assert_string_equal(d[DOM_WEBHOOK].url, "https://hooks.example/orderflow");
 	assert_int_equal(d[DOM_WEBHOOK].events.count, 2);
 	assert_string_equal(d[DOM_WEBHOOK].events.items[1], "shipping.scheduled");
@@ -833,6 +836,8 @@ GOLDEN_ERROR(test_zero_delay_is_refused_with_its_index, "err_zero_delay.conf",
 	     ":5: retry.delays_ms[1]: must be >= 1")
 GOLDEN_ERROR(test_zero_prefetch_is_refused, "err_prefetch_zero.conf",
 	     ":6: domains.audit.prefetch: must be between 1 and 65535")
+GOLDEN_ERROR(test_linger_over_a_second_is_refused, "err_linger_too_long.conf",
+	     ":6: domains.audit.linger_ms: must be between 0 and 1000")
 GOLDEN_ERROR(test_backoff_min_over_max_is_refused, "err_backoff_min_over_max.conf",
 	     ":5: supervisor.restart_backoff_min_ms: restart_backoff_min_ms (5000) is greater "
 	     "than restart_backoff_max_ms (2000)")
@@ -953,6 +958,7 @@ int main(void)
 		cmocka_unit_test(test_empty_delays_are_refused),
 		cmocka_unit_test(test_zero_delay_is_refused_with_its_index),
 		cmocka_unit_test(test_zero_prefetch_is_refused),
+		cmocka_unit_test(test_linger_over_a_second_is_refused),
 		cmocka_unit_test(test_backoff_min_over_max_is_refused),
 		cmocka_unit_test(test_retention_shorter_than_redelivery_is_refused),
 		cmocka_unit_test(test_unreadable_ca_file_is_found_at_load),
