@@ -843,7 +843,7 @@ def text(R, nproc):
     s = R["shape"]
     print("saga shape (warm-up): %s events, %s publishes, %s deliveries per saga, %s bytes per event" % (
         s.get("events_per_saga"), s.get("publishes_per_saga"), s.get("deliveries_per_saga"), s.get("avg_event_bytes")))
-    print("config: %s worker(s) per domain, prefetch %s, relay batch %s, %s relay(s), %s queues, relay.grace_ms %s, audit and notification linger_ms %s\n" % (p.get("workers"), p.get("prefetch"), p.get("batch"), p.get("relays", 1), p.get("queue_type", "quorum"), p.get("grace_ms", 0), p.get("linger_ms", "default")))
+    print("config: %s worker(s) per domain, prefetch %s, relay batch %s, %s relay(s), %s queues, relay.grace_ms %s, audit and notification linger_ms %s, audit log_from %s\n" % (p.get("workers"), p.get("prefetch"), p.get("batch"), p.get("relays", 1), p.get("queue_type", "quorum"), p.get("grace_ms", 0), p.get("linger_ms", "default"), p.get("log_from", "default")))
     c = R["ceiling"]
     ceiling = c.get("sagas_per_s")
     print("CEILING (same run)")

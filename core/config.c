@@ -49,6 +49,13 @@ const char *config_domain_db(const struct config *cfg, enum domain_id dom)
 	return cfg->database.name;
 }
 
+int config_log_from_outbox(const struct config *cfg)
+{
+	const char *v = cfg != NULL ? cfg->domains[DOM_AUDIT].log_from : NULL;
+
+	return v != NULL && strcmp(v, "outbox") == 0;
+}
+
 int config_databases(const struct config *cfg, const char *names_r[DOM_COUNT])
 {
 	int n = 0;

@@ -83,6 +83,9 @@ struct cfg_domain {
 	int linger_ms;             /* default 0: a batch takes only what waits */
 	char *database;            /* own database name; NULL = database.name */
 
+	/* audit */
+	char *log_from;            /* "queue" (default) or "outbox": who writes event_log */
+
 	/* order */
 	char *currency;            /* default "EUR" (order only) */
 	/* payment */
@@ -145,6 +148,9 @@ void config_free(struct config *cfg);
 
 /* The database name a domain uses (its own, or database.name). */
 const char *config_domain_db(const struct config *cfg, enum domain_id dom);
+/* Whether the emitting transaction writes event_log (domains.audit.log_from
+ * = "outbox") rather than the audit domain from its queue. */
+int config_log_from_outbox(const struct config *cfg);
 /* The distinct databases of all domains (on or off: the intake writes the
  * order domain's even when its workers are off), in domain order; returns
  * how many (1..DOM_COUNT). The names are owned by cfg. */

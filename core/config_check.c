@@ -193,6 +193,14 @@ const char *cfg_check_queue_type(const char *v, char *buf, size_t len)
 	return "must be \"quorum\" or \"classic\"";
 }
 
+const char *cfg_check_log_from(const char *v, char *buf, size_t len)
+{
+	(void)buf, (void)len;
+	if (strcmp(v, "queue") == 0 || strcmp(v, "outbox") == 0)
+		return NULL;
+	return "must be \"queue\" or \"outbox\"";
+}
+
 const char *cfg_check_currency(const char *v, char *buf, size_t len)
 {
 	(void)buf, (void)len;
@@ -477,6 +485,30 @@ CFG_HOOK(cfg_after_inbox_retention)
 		    "must be at least %lld (retries can bring a message back for %lld s, "
 		    "and a parked one may be replayed for %ld s)",
 		    need, need - c->cfg->retry.replay_window_s, c->cfg->retry.replay_window_s);
+}
+
+/* With "outbox" the transaction that emits an event writes its event_log
+ * row: every domain that emits must share audit's database. */
+CFG_HOOK(cfg_after_log_from)
+{
+	static const enum domain_id emitters[] = { DOM_ORDER, DOM_INVENTORY, DOM_PAYMENT,
+						   DOM_SHIPPING };
+	const char *v = *(char **)(base + k->off), *audit_db;
+
+	if (v == NULL || strcmp(v, "outbox") != 0)
+		return;
+	audit_db = config_domain_db(c->cfg, DOM_AUDIT);
+	for (size_t i = 0; i < sizeof(emitters) / sizeof(emitters[0]); i++) {
+		const char *db = config_domain_db(c->cfg, emitters[i]);
+
+		if (strcmp(db, audit_db) == 0)
+			continue;
+		cfg_problem(c, s != NULL ? s : section(c, "domains"), key,
+			    "\"outbox\" needs %s's database (%s) to be audit's (%s): event_log "
+			    "is written in the transaction that emits the event",
+			    domain_name(emitters[i]), db, audit_db);
+		return;
+	}
 }
 
 /* On the min key, or the max one when only that was written. */

@@ -61,6 +61,7 @@ const char *cfg_check_dbname(const char *v, char *buf, size_t len);
 const char *cfg_check_amqp_url(const char *v, char *buf, size_t len);
 const char *cfg_check_http_url(const char *v, char *buf, size_t len);
 const char *cfg_check_queue_type(const char *v, char *buf, size_t len);
+const char *cfg_check_log_from(const char *v, char *buf, size_t len);
 const char *cfg_check_currency(const char *v, char *buf, size_t len);
 const char *cfg_check_listen(const char *v, char *buf, size_t len);
 /* The routing keys of DESIGN.md "Events" (every key a domain may bind,
@@ -87,6 +88,7 @@ CFG_HOOK(cfg_after_inbox_retention);
 CFG_HOOK(cfg_after_backoff);
 CFG_HOOK(cfg_after_domain_prefetch);
 CFG_HOOK(cfg_after_tokens_file);
+CFG_HOOK(cfg_after_log_from);
 
 /* Warns (log_warn) when the file holds a secret and anyone may read it (its
  * group may: the service reads a root-owned file through it). */

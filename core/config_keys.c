@@ -442,6 +442,12 @@ const struct cfg_key cfg_keys[] = {
 	  .def = "[\"order.created\", \"order.confirmed\", \"order.cancelled\"]",
 	  .check = cfg_check_event, .allowed = "event routing keys; at least 1", .min_items = 1,
 	  .off = DF(events), .roles = CFG_R_SELF | CFG_R_RELAY | CFG_R_CTL },
+	/* Every process that emits or publishes, or declares audit's queue. It
+	 * cannot change on a reload (supervisor_conf.c): processes of both
+	 * values side by side could publish an event no one logs. */
+	{ .key = "domains.audit.log_from", .type = &cfg_string, .def = "\"queue\"",
+	  .check = cfg_check_log_from, .allowed = "queue, outbox", .after = cfg_after_log_from,
+	  .off = DF(log_from), .roles = CFG_R_DOMAINS | CFG_R_RELAY | CFG_R_HTTP | CFG_R_CTL },
 	INT("domains.webhook.timeout_ms", DF(timeout_ms), "5000", 1, INT_MAX, CFG_R_SELF),
 	INT("domains.webhook.breaker_failures", DF(breaker_failures), "5", 1, INT_MAX, CFG_R_SELF),
 	INT("domains.webhook.breaker_cooldown_ms", DF(breaker_cooldown_ms), "30000", 1, INT_MAX,

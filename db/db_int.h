@@ -42,6 +42,7 @@ struct db {
 	struct dbi_stmt *cache[DBI_CACHE_BUCKETS];
 	int cached;
 
+	int log_events;         /* outbox_log_events(): the outbox insert writes event_log too */
 	int lost;               /* the connection is gone until db_reconnect() */
 	unsigned int errnum;
 	char what[256];

@@ -10,10 +10,46 @@
 #include "db/outbox.h"
 
 #include "db/db_int.h"
+#include "db/sqltime.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+void outbox_log_events(struct db *db)
+{
+	db->log_events = 1;
+}
+
+/* The audit domain's row for ev, whose envelope is body: the same columns
+ * the audit handler writes from a delivery of those bytes. */
+static enum db_status event_log_insert(struct db *db, const struct envelope *ev,
+				       const char *body, const char *verb)
+{
+	char occurred[SQLTIME_LEN], sql[256];
+	enum db_status st;
+
+	if (sqltime_from_iso(ev->occurred_at, occurred) != 0)
+		return dbi_fail_own(db, "insert into event_log (event %s, %s): occurred_at \"%s\" "
+				    "is not an ISO 8601 UTC time", ev->event_id, ev->event_type,
+				    ev->occurred_at);
+	snprintf(sql, sizeof(sql), "%s INTO event_log (event_id, event_type, aggregate_type, "
+		 "aggregate_id, correlation_id, causation_id, occurred_at, recorded_at, body) "
+		 "VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6), ?)", verb);
+	{
+		struct db_param p[8] = {
+			DBP_STR(ev->event_id), DBP_STR(ev->event_type), DBP_STR(ev->aggregate_type),
+			DBP_STR(ev->aggregate_id), DBP_STR(ev->correlation_id),
+			DBP_STR(ev->causation_id), DBP_STR(occurred), DBP_STR(body),
+		};
+
+		st = db_run(db, sql, p, 8, NULL, NULL);
+	}
+	if (st != DB_OK)
+		db_error_context(db, "insert into event_log (event %s, %s)", ev->event_id,
+				 ev->event_type);
+	return st;
+}
 
 /* Inserts ev; relay_after_ms > 0 holds the row back from the relay that long
  * (outbox.relay_after). Hands the encoded body to *body_r when it is not NULL. */
@@ -43,6 +79,8 @@ static enum db_status outbox_insert(struct db *db, const struct envelope *ev,
 	if (st != DB_OK)
 		db_error_context(db, "insert into outbox (event %s, %s)", ev->event_id,
 				 ev->event_type);
+	else if (db->log_events)
+		st = event_log_insert(db, ev, body, "INSERT");
 	if (st == DB_OK && body_r != NULL)
 		*body_r = body;
 	else
@@ -95,7 +133,7 @@ static enum db_status outbox_take(struct db *db, struct db_rows *rows,
 		return dbi_fail_own(db, "claiming outbox rows: out of memory");
 	for (int r = 0; r < rows->nrows; r++) {
 		struct outbox_row *o = &batch->rows[batch->count];
-		char **cell = &rows->cells[(size_t)r * 5];
+		char **cell = &rows->cells[(size_t)r * (size_t)rows->ncols];
 
 		if (cell[0] == NULL || cell[1] == NULL || cell[2] == NULL || cell[3] == NULL ||
 		    cell[4] == NULL ||
@@ -108,22 +146,61 @@ static enum db_status outbox_take(struct db *db, struct db_rows *rows,
 		o->body = cell[3];
 		o->body_len = strlen(cell[3]); /* JSON text: no NUL inside */
 		o->attempts = atoi(cell[4]);
+		o->unlogged = rows->ncols > 5 && cell[5] != NULL && strcmp(cell[5], "1") == 0;
 		cell[2] = cell[3] = NULL;
 		batch->count++;
 	}
 	return DB_OK;
 }
 
-static enum db_status outbox_claim_sql(struct db *db, const char *sql, int limit,
+/* The event_log row of each claimed row its writer did not log (written by
+ * a process on log_from = "queue": orderflowctl with another config file, or
+ * before a restart), before the row goes out past the unbound audit queue. */
+static enum db_status outbox_log_claimed(struct db *db, struct outbox_batch *batch)
+{
+	enum db_status st = DB_OK;
+
+	for (int i = 0; i < batch->count && st == DB_OK; i++) {
+		struct outbox_row *o = &batch->rows[i];
+		struct envelope ev;
+		char err[256];
+
+		if (!o->unlogged)
+			continue;
+		/* The outbox holds only what envelope_encode wrote. */
+		if (envelope_decode(o->body, o->body_len, o->body_len, &ev, err, sizeof(err)) !=
+		    ENV_OK)
+			return dbi_fail_own(db, "logging outbox row %llu (event %s): its body does "
+					    "not decode: %s", o->id, o->event_id, err);
+		/* IGNORE: a relay on another host may log the same row. */
+		st = event_log_insert(db, &ev, o->body, "INSERT IGNORE");
+		envelope_clear(&ev);
+		if (st == DB_OK)
+			batch->logged++;
+	}
+	return st;
+}
+
+/* cols: the claim's columns after "SELECT ", rest: after its FROM. With
+ * log_events, whether each row has its event_log row comes along. */
+static enum db_status outbox_claim_sql(struct db *db, const char *rest, int limit,
 				       struct outbox_batch *batch)
 {
 	struct db_param p[1] = { DBP_INT(limit) };
 	struct db_rows rows;
 	enum db_status st;
+	char sql[640];
 
 	memset(batch, 0, sizeof(*batch));
 	if (limit < 1)
 		return dbi_fail_own(db, "claiming outbox rows: limit %d must be positive", limit);
+	if (db->log_events)
+		snprintf(sql, sizeof(sql), "SELECT o.id, o.event_id, o.routing_key, o.body, "
+			 "o.attempts, l.event_id IS NULL FROM outbox o LEFT JOIN event_log l "
+			 "ON l.event_id = o.event_id %s", rest);
+	else
+		snprintf(sql, sizeof(sql), "SELECT o.id, o.event_id, o.routing_key, o.body, "
+			 "o.attempts FROM outbox o %s", rest);
 	st = db_select(db, sql, p, 1, &rows);
 	if (st != DB_OK) {
 		db_error_context(db, "claiming up to %d outbox rows", limit);
@@ -131,6 +208,8 @@ static enum db_status outbox_claim_sql(struct db *db, const char *sql, int limit
 	}
 	st = outbox_take(db, &rows, batch);
 	db_rows_free(&rows);
+	if (st == DB_OK && db->log_events)
+		st = outbox_log_claimed(db, batch);
 	if (st != DB_OK)
 		outbox_batch_free(batch);
 	return st;
@@ -138,18 +217,17 @@ static enum db_status outbox_claim_sql(struct db *db, const char *sql, int limit
 
 enum db_status outbox_claim(struct db *db, int limit, struct outbox_batch *batch)
 {
-	return outbox_claim_sql(db, "SELECT id, event_id, routing_key, body, attempts FROM outbox "
-				    "WHERE published_at IS NULL AND failed_at IS NULL AND retry_at IS NULL "
-				    "AND (relay_after IS NULL OR relay_after <= UTC_TIMESTAMP(6)) "
-				    "ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED", limit, batch);
+	return outbox_claim_sql(db, "WHERE o.published_at IS NULL AND o.failed_at IS NULL "
+				    "AND o.retry_at IS NULL AND (o.relay_after IS NULL OR "
+				    "o.relay_after <= UTC_TIMESTAMP(6)) "
+				    "ORDER BY o.id LIMIT ? FOR UPDATE SKIP LOCKED", limit, batch);
 }
 
 enum db_status outbox_claim_retry(struct db *db, struct outbox_batch *batch)
 {
-	return outbox_claim_sql(db, "SELECT id, event_id, routing_key, body, attempts FROM outbox "
-				    "WHERE published_at IS NULL AND failed_at IS NULL "
-				    "AND retry_at <= UTC_TIMESTAMP(6) "
-				    "ORDER BY retry_at LIMIT ? FOR UPDATE SKIP LOCKED", 1, batch);
+	return outbox_claim_sql(db, "WHERE o.published_at IS NULL AND o.failed_at IS NULL "
+				    "AND o.retry_at <= UTC_TIMESTAMP(6) "
+				    "ORDER BY o.retry_at LIMIT ? FOR UPDATE SKIP LOCKED", 1, batch);
 }
 
 #define MARK_CHUNK 16

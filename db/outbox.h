@@ -20,11 +20,13 @@ struct outbox_row {
 	char *body;
 	size_t body_len;
 	int attempts;          /* refusals by the broker so far */
+	int unlogged;          /* claimed without an event_log row (outbox_log_events) */
 };
 
 struct outbox_batch {
 	struct outbox_row *rows;
 	int count;
+	int logged;            /* event_log rows the claim wrote (outbox_log_events) */
 };
 
 /* Appends ev with routing key = ev->event_type; *id_r (may be NULL) gets its id. */
@@ -36,6 +38,14 @@ enum db_status outbox_append(struct db *db, const struct envelope *ev,
 enum db_status outbox_append_held(struct db *db, const struct envelope *ev, long grace_ms,
 				  struct outbox_row *row_r);
 void outbox_row_free(struct outbox_row *row);
+
+/* domains.audit.log_from = "outbox", set by whoever uses the connection to
+ * emit (the workers, the order intake) or to publish (the relay): from now
+ * on every outbox insert on db also writes the event's event_log row, in the
+ * same transaction, and a claim writes the row of each claimed event that
+ * has none yet (its writer ran with "queue"), so that nothing goes out
+ * unlogged past the audit queue, which is no longer bound. */
+void outbox_log_events(struct db *db);
 
 /* Inside a transaction the caller opened: locks up to `limit` unpublished rows,
  * oldest id first, skipping rows another relay holds, rows the broker

@@ -564,6 +564,8 @@ int order_place(struct db *db, const struct config *cfg, const char *customer_id
 
 	*order_r = NULL;
 	err[0] = '\0';
+	if (config_log_from_outbox(cfg))
+		outbox_log_events(db);
 	code = place_validate(&p, cfg, items, nitems, err, errlen);
 	/* Twice at most: the second time the concurrent request's order is there. */
 	for (int i = 0; code == 0 && i < 2; i++) {
@@ -656,8 +658,9 @@ int order_cancel(struct db *db, const struct config *cfg, const char *id, const 
 	enum db_status st;
 	int code;
 
-	(void)cfg; /* the same signature as order_place; no setting applies today */
 	*order_r = NULL;
+	if (config_log_from_outbox(cfg))
+		outbox_log_events(db);
 	err[0] = '\0';
 	if (strlen(c.reason) > DOM_REASON_MAX || !utf8_ok(c.reason)) {
 		snprintf(err, errlen, "a reason has at most %d bytes of UTF-8", DOM_REASON_MAX);

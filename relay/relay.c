@@ -86,6 +86,10 @@ static int relay_connect(struct relay *r)
 			free(err);
 			return -1;
 		}
+		/* The emitters share audit's database (cfg_after_log_from). */
+		if (config_log_from_outbox(r->cfg) &&
+		    strcmp(r->dbnames[i], config_domain_db(r->cfg, DOM_AUDIT)) == 0)
+			outbox_log_events(r->dbs[i]);
 	}
 	if (r->link != NULL && amqp_link_ok(r->link))
 		return 0;
@@ -205,6 +209,10 @@ static int relay_batch(struct relay *r, int retry)
 		log_warn("outbox claim in %s: %s", db_current_name(r), db_error(r->db));
 		goto fail;
 	}
+	if (b.logged > 0)
+		log_info("event_log: wrote the rows of %d event%s that their writer did not log "
+			 "(it ran with domains.audit.log_from = \"queue\")", b.logged,
+			 b.logged == 1 ? "" : "s");
 	if (b.count == 0) {
 		db_rollback(r->db);
 		n = 0;

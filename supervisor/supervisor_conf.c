@@ -93,6 +93,21 @@ int supervisor_schema_check(const struct config *cfg)
 	return rc;
 }
 
+/* Who writes event_log cannot change under running children: a publisher
+ * still on "queue" would send an unlogged event past an audit queue that a
+ * child on "outbox" has just unbound. */
+static int audit_log_from_changed(const struct config *cur, const struct config *next)
+{
+	const char *a = cur->domains[DOM_AUDIT].log_from, *b = next->domains[DOM_AUDIT].log_from;
+
+	if (a == NULL || b == NULL || strcmp(a, b) == 0)
+		return 0;
+	log_error("reload refused: domains.audit.log_from cannot change on a live system "
+		  "(running \"%s\", file \"%s\"): restart orderflowd to change it", a, b);
+	log_error("reload refused: keeping the running configuration");
+	return 1;
+}
+
 void supervisor_reload(struct supervisor *s)
 {
 	struct config *next = NULL;
@@ -108,6 +123,10 @@ void supervisor_reload(struct supervisor *s)
 			log_error("reload refused: %s", line);
 		log_error("reload refused: keeping the running configuration");
 		free(errors);
+		goto ready;
+	}
+	if (audit_log_from_changed(s->cfg, next)) {
+		config_free(next);
 		goto ready;
 	}
 	if (supervisor_schema_check(next) != 0) {

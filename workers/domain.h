@@ -96,6 +96,10 @@ struct domain_event {
 /* The row stands for each event type of domains.<name>.events (the
  * webhook's configured events), taken from the configuration. */
 #define DOM_EV_CONFIGURED 0x2u
+/* The row is bound only while the audit queue brings event_log its events
+ * (domains.audit.log_from = "queue"); with "outbox" it still handles what
+ * waits in the queue, but nothing new is routed to it. */
+#define DOM_EV_LOG_QUEUE 0x4u
 
 struct domain {
 	const char *name;

@@ -26,6 +26,7 @@
 #include "core/retry.h"
 #include "workers/eager.h"
 #include "db/inbox.h"
+#include "db/outbox.h"
 #include "proc/crashmem.h"
 #include "proc/poolstats.h"
 #include "relay/relay_wake.h"
@@ -102,6 +103,8 @@ static int worker_connect_db(struct worker *w)
 		free(err);
 		return -1;
 	}
+	if (id >= 0 && config_log_from_outbox(w->cfg))
+		outbox_log_events(w->db);
 	log_info("database: connected to %s", db_where(w->db));
 	return 0;
 }
@@ -142,6 +145,26 @@ static int worker_link_up(struct worker *w, struct amqp_link **link, const char 
 	return 0;
 }
 
+/* An eager worker publishes its own events, maybe before the relay has
+ * declared every queue: after a restart that set domains.audit.log_from back
+ * to "queue", its events would miss event_log until the audit queue is bound
+ * to "#" again, so it binds it first. */
+static int worker_bind_audit(struct worker *w)
+{
+	const char **keys;
+	int n, rc;
+
+	if (w->cfg->relay.grace_ms == 0 || config_log_from_outbox(w->cfg) ||
+	    domain_lookup(w->dom->name) < 0 || domain_lookup(w->dom->name) == DOM_AUDIT)
+		return 0;
+	n = domain_keys(domain_get(DOM_AUDIT), w->cfg, &keys);
+	if (n < 0)
+		return -1;
+	rc = topology_declare_domain(w->in, w->cfg, "audit", keys, n);
+	free(keys);
+	return rc;
+}
+
 static int worker_connect_in(struct worker *w)
 {
 	int up;
@@ -151,7 +174,8 @@ static int worker_connect_in(struct worker *w)
 	up = worker_link_up(w, &w->in, "broker");
 	if (up != 0)
 		return up > 0 ? 0 : -1;
-	if (topology_declare_domain(w->in, w->cfg, w->dom->name, w->keys, w->nkeys) != 0) {
+	if (topology_declare_domain(w->in, w->cfg, w->dom->name, w->keys, w->nkeys) != 0 ||
+	    worker_bind_audit(w) != 0) {
 		/* Only a refusal on a live connection (a conflicting declaration,
 		 * 406; no access, 403) is the configuration's fault. A connection
 		 * lost meanwhile (the broker shutting down: CONNECTION_FORCED) is

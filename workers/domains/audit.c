@@ -4,6 +4,8 @@
  * key and changes nothing. `orderflowctl order show` and the read model are
  * built from this table.
  * The body column holds the envelope as received: the delivery's own bytes.
+ * With domains.audit.log_from = "outbox" the emitting transaction writes the
+ * row instead (db/outbox.c) and this queue is no longer bound.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,9 +43,10 @@ static enum handler_result audit_handle(struct handler_ctx *ctx)
 	return hr;
 }
 
-/* One row for every event: bound to "#", it takes whatever is published. */
+/* One row for every event: bound to "#", it takes whatever is published;
+ * with domains.audit.log_from = "outbox" unbound, it drains what is left. */
 static const struct domain_event audit_events[] = {
-	{ "#", audit_handle, DOM_EV_BATCH },
+	{ "#", audit_handle, DOM_EV_BATCH | DOM_EV_LOG_QUEUE },
 };
 
 const struct domain audit_domain = {

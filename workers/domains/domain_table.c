@@ -27,6 +27,8 @@ int domain_keys(const struct domain *dom, const struct config *cfg, const char *
 	if (keys == NULL)
 		return -1;
 	for (int i = 0; i < dom->nevents; i++) {
+		if ((dom->events[i].flags & DOM_EV_LOG_QUEUE) && config_log_from_outbox(cfg))
+			continue;
 		if (!(dom->events[i].flags & DOM_EV_CONFIGURED)) {
 			keys[n++] = dom->events[i].type;
 			continue;
