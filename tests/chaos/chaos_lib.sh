@@ -219,7 +219,7 @@ ch_check_once() {
 	n_out=$(sg_count outbox)
 	n_log=$(sg_count event_log)
 	diff=$(t_sql "SELECT COUNT(*) FROM outbox o LEFT JOIN event_log e ON e.event_id = o.event_id WHERE e.event_id IS NULL")
-	t_assert_eq "$n_out 0" "$n_log $diff" "every one of the $n_out outbox rows is in event_log once (audit)"
+	t_assert_eq "$n_out 0" "$n_log $diff" "every one of the $n_out outbox rows is in event_log once ($LOG_FROM)"
 	CH_CHECKS=$((CH_CHECKS + 1))
 	ch_check_inboxes
 }
@@ -233,6 +233,9 @@ ch_check_inboxes() {
 	for d in $SG_DOMAINS; do
 		keys=$(python3 "$ORDERFLOW_SOURCE_DIR/tests/spec/subscriptions.py" keys "$d" |
 			sed "s/.*/'&'/" | paste -sd, -)
+		# With log_from = "outbox" nothing is routed to audit: the
+		# emitters wrote event_log, and its inbox must stay empty.
+		[ "$d" = audit ] && [ "${LOG_FROM:-queue}" = outbox ] && keys="''"
 		[ -n "$keys" ] || t_fail "inbox: tests/spec/subscriptions.txt names no key for $d"
 		missing=$(t_sql "SELECT e.event_id FROM event_log e LEFT JOIN inbox i
 			ON i.consumer = '$d' AND i.event_id = e.event_id

@@ -20,6 +20,10 @@
 #   ORDERFLOW_CHAOS_MIN_ORDERS_PER_MIN
 #                            orders the stream must have placed per minute of
 #                            chaos (default 30; a quiet machine places 150+)
+#   ORDERFLOW_CHAOS_LOG_FROM domains.audit.log_from: queue (default) or outbox
+#                            (event_log written by the emitting transaction;
+#                            the audit inbox must then stay empty). ctest runs
+#                            both: chaos.test_chaos and chaos.test_chaos_log_from
 #
 # Every kind of action happens at least once: the run starts with the six
 # kinds in a shuffled order, then picks at random until the window is over.
@@ -29,13 +33,18 @@ source "$ORDERFLOW_SOURCE_DIR/tests/lib.sh"
 source "$ORDERFLOW_SOURCE_DIR/tests/system/saga_lib.sh"
 source "$ORDERFLOW_SOURCE_DIR/tests/system/sup_lib.sh"
 source "$ORDERFLOW_SOURCE_DIR/tests/chaos/chaos_lib.sh"
-sg_init chaos
+LOG_FROM=${ORDERFLOW_CHAOS_LOG_FROM:-queue}
+case $LOG_FROM in
+queue) sg_init chaos ;;
+outbox) sg_init chaos_log_from ;;
+*) echo "ORDERFLOW_CHAOS_LOG_FROM must be queue or outbox (got '$LOG_FROM')" >&2; exit 1 ;;
+esac
 
 SEED=${ORDERFLOW_CHAOS_SEED:-$(((RANDOM << 15) | RANDOM))}
 DURATION=${ORDERFLOW_CHAOS_SECONDS:-30}
 [[ $SEED =~ ^[0-9]+$ && $DURATION =~ ^[0-9]+$ ]] ||
 	t_fail "ORDERFLOW_CHAOS_SEED and ORDERFLOW_CHAOS_SECONDS must be whole numbers (got '$SEED', '$DURATION')"
-echo "# chaos: seed $SEED, window $DURATION s (replay: ORDERFLOW_CHAOS_SEED=$SEED ORDERFLOW_CHAOS_SECONDS=$DURATION)"
+echo "# chaos: seed $SEED, window $DURATION s, event_log from the $LOG_FROM (replay: ORDERFLOW_CHAOS_SEED=$SEED ORDERFLOW_CHAOS_SECONDS=$DURATION ORDERFLOW_CHAOS_LOG_FROM=$LOG_FROM)"
 
 # Retry delays short enough for the drain to take seconds, not the default
 # five minutes, and enough attempts (~2 min of retries) to outlast a broker
@@ -47,6 +56,7 @@ sg_conf_section supervisor 'shutdown_timeout_ms = 20000;'
 # A payment that takes 150 ms leaves a cancel placed right after the order a
 # chance to land after the charge: payment refunds (payment.refunded).
 sg_conf_domain payment 'workers = 1; decline_over_cents = 100000; decline_customers = ["c-declined"]; latency_ms = 150;'
+sg_conf_domain audit "workers = 1; log_from = \"$LOG_FROM\";"
 declare -A INITIAL=([SKU-A]=100000 [SKU-RARE]=4 [SKU-BIG]=1000)
 ch_start
 for sku in SKU-A SKU-RARE SKU-BIG; do

@@ -225,6 +225,8 @@ static void test_minimal_config_gets_every_default(void **state)
 		assert_string_equal(config_domain_db(cfg, (enum domain_id)i), "orderflow");
 	}
 	assert_string_equal(cfg->domains[DOM_ORDER].currency, "EUR");
+	assert_string_equal(cfg->domains[DOM_AUDIT].log_from, "queue");
+	assert_false(config_log_from_outbox(cfg));
 	assert_int_equal(cfg->domains[DOM_PAYMENT].decline_over_cents, 0);
 	assert_int_equal(cfg->domains[DOM_PAYMENT].decline_customers.count, 0);
 	assert_int_equal(cfg->domains[DOM_PAYMENT].latency_ms, 0);
@@ -356,6 +358,18 @@ static void test_workers_zero_is_accepted(void **state)
 	assert_int_equal(cfg->domains[DOM_ORDER].workers, 1);
 	assert_int_equal(cfg->relay.workers, 0);
 	assert_int_equal(cfg->http.workers, 0);
+	config_free(cfg);
+}
+
+/* Notification and webhook emit nothing: their databases do not matter. */
+static void test_log_from_outbox_with_the_emitters_in_audits_database(void **state)
+{
+	struct config *cfg = load_ok(golden("valid_log_from_outbox.conf"));
+
+	(void)state;
+	assert_string_equal(cfg->domains[DOM_AUDIT].log_from, "outbox");
+	assert_true(config_log_from_outbox(cfg));
+	assert_string_equal(config_domain_db(cfg, DOM_NOTIFICATION), "of_notify");
 	config_free(cfg);
 }
 
@@ -838,6 +852,12 @@ GOLDEN_ERROR(test_zero_prefetch_is_refused, "err_prefetch_zero.conf",
 	     ":6: domains.audit.prefetch: must be between 1 and 65535")
 GOLDEN_ERROR(test_linger_over_a_second_is_refused, "err_linger_too_long.conf",
 	     ":6: domains.audit.linger_ms: must be between 0 and 1000")
+GOLDEN_ERROR(test_log_from_must_be_queue_or_outbox, "err_log_from_value.conf",
+	     ":6: domains.audit.log_from: must be \"queue\" or \"outbox\"")
+GOLDEN_ERROR(test_log_from_outbox_needs_the_emitters_in_audits_database,
+	     "err_log_from_other_db.conf",
+	     ":7: domains.audit.log_from: \"outbox\" needs payment's database (of_pay) to be "
+	     "audit's (of_main): event_log is written in the transaction that emits the event")
 GOLDEN_ERROR(test_backoff_min_over_max_is_refused, "err_backoff_min_over_max.conf",
 	     ":5: supervisor.restart_backoff_min_ms: restart_backoff_min_ms (5000) is greater "
 	     "than restart_backoff_max_ms (2000)")
@@ -959,6 +979,9 @@ int main(void)
 		cmocka_unit_test(test_zero_delay_is_refused_with_its_index),
 		cmocka_unit_test(test_zero_prefetch_is_refused),
 		cmocka_unit_test(test_linger_over_a_second_is_refused),
+		cmocka_unit_test(test_log_from_must_be_queue_or_outbox),
+		cmocka_unit_test(test_log_from_outbox_needs_the_emitters_in_audits_database),
+		cmocka_unit_test(test_log_from_outbox_with_the_emitters_in_audits_database),
 		cmocka_unit_test(test_backoff_min_over_max_is_refused),
 		cmocka_unit_test(test_retention_shorter_than_redelivery_is_refused),
 		cmocka_unit_test(test_unreadable_ca_file_is_found_at_load),
