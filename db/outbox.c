@@ -11,6 +11,7 @@
 
 #include "db/db_int.h"
 #include "db/sqltime.h"
+#include "core/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,18 +25,15 @@ void outbox_log_events(struct db *db)
 /* The audit domain's row for ev, whose envelope is body: the same columns
  * the audit handler writes from a delivery of those bytes. */
 static enum db_status event_log_insert(struct db *db, const struct envelope *ev,
-				       const char *body, const char *verb)
+				       const char *body)
 {
-	char occurred[SQLTIME_LEN], sql[256];
+	char occurred[SQLTIME_LEN];
 	enum db_status st;
 
 	if (sqltime_from_iso(ev->occurred_at, occurred) != 0)
 		return dbi_fail_own(db, "insert into event_log (event %s, %s): occurred_at \"%s\" "
 				    "is not an ISO 8601 UTC time", ev->event_id, ev->event_type,
 				    ev->occurred_at);
-	snprintf(sql, sizeof(sql), "%s INTO event_log (event_id, event_type, aggregate_type, "
-		 "aggregate_id, correlation_id, causation_id, occurred_at, recorded_at, body) "
-		 "VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6), ?)", verb);
 	{
 		struct db_param p[8] = {
 			DBP_STR(ev->event_id), DBP_STR(ev->event_type), DBP_STR(ev->aggregate_type),
@@ -43,7 +41,10 @@ static enum db_status event_log_insert(struct db *db, const struct envelope *ev,
 			DBP_STR(ev->causation_id), DBP_STR(occurred), DBP_STR(body),
 		};
 
-		st = db_run(db, sql, p, 8, NULL, NULL);
+		st = db_run(db, "INSERT INTO event_log (event_id, event_type, aggregate_type, "
+				"aggregate_id, correlation_id, causation_id, occurred_at, "
+				"recorded_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, "
+				"UTC_TIMESTAMP(6), ?)", p, 8, NULL, NULL);
 	}
 	if (st != DB_OK)
 		db_error_context(db, "insert into event_log (event %s, %s)", ev->event_id,
@@ -80,7 +81,7 @@ static enum db_status outbox_insert(struct db *db, const struct envelope *ev,
 		db_error_context(db, "insert into outbox (event %s, %s)", ev->event_id,
 				 ev->event_type);
 	else if (db->log_events)
-		st = event_log_insert(db, ev, body, "INSERT");
+		st = event_log_insert(db, ev, body);
 	if (st == DB_OK && body_r != NULL)
 		*body_r = body;
 	else
@@ -155,30 +156,37 @@ static enum db_status outbox_take(struct db *db, struct db_rows *rows,
 
 /* The event_log row of each claimed row its writer did not log (written by
  * a process on log_from = "queue": orderflowctl with another config file, or
- * before a restart), before the row goes out past the unbound audit queue. */
+ * before a restart), before the row goes out past the unbound audit queue. A
+ * duplicate key is another relay (or host) that logged it first. A body this
+ * build cannot read (a newer schema_version from a newer host) still goes
+ * out, so the order is not held up, and is logged as a warning: the audit
+ * domain would have parked it. */
 static enum db_status outbox_log_claimed(struct db *db, struct outbox_batch *batch)
 {
-	enum db_status st = DB_OK;
-
-	for (int i = 0; i < batch->count && st == DB_OK; i++) {
+	for (int i = 0; i < batch->count; i++) {
 		struct outbox_row *o = &batch->rows[i];
 		struct envelope ev;
+		enum db_status st;
 		char err[256];
 
 		if (!o->unlogged)
 			continue;
-		/* The outbox holds only what envelope_encode wrote. */
 		if (envelope_decode(o->body, o->body_len, o->body_len, &ev, err, sizeof(err)) !=
-		    ENV_OK)
-			return dbi_fail_own(db, "logging outbox row %llu (event %s): its body does "
-					    "not decode: %s", o->id, o->event_id, err);
-		/* IGNORE: a relay on another host may log the same row. */
-		st = event_log_insert(db, &ev, o->body, "INSERT IGNORE");
+		    ENV_OK) {
+			log_warn("event_log: outbox row %llu (event %s, %s) is published without its "
+				 "event_log row: %s", o->id, o->event_id, o->routing_key, err);
+			continue;
+		}
+		st = event_log_insert(db, &ev, o->body);
 		envelope_clear(&ev);
 		if (st == DB_OK)
 			batch->logged++;
+		else if (st == DB_DUPLICATE)
+			dbi_clear_error(db);
+		else
+			return st;
 	}
-	return st;
+	return DB_OK;
 }
 
 /* cols: the claim's columns after "SELECT ", rest: after its FROM. With

@@ -102,7 +102,7 @@ static int relay_connect(struct relay *r)
 		return -1;
 	}
 	amqp_link_keepalive_start(r->link);
-	if (topology_declare_all(r->link, r->cfg) != 0 || publisher_enable(r->link) != 0) {
+	if (topology_declare_all(r->link, r->cfg, 0) != 0 || publisher_enable(r->link) != 0) {
 		log_warn("broker: %s", amqp_link_error(r->link));
 		amqp_link_close(r->link);
 		r->link = NULL;

@@ -17,7 +17,7 @@ static int topology_declare_cmd(struct ctl *ctl)
 
 	if (ctl_link(ctl, &link) != CTL_OK)
 		return CTL_ERROR;
-	if (topology_declare_all(link, ctl->cfg) != 0) {
+	if (topology_declare_all(link, ctl->cfg, TOPOLOGY_KEEP_LOG_QUEUE) != 0) {
 		rc = ctl_error("topology declare: %s", amqp_link_error(link));
 		goto out;
 	}

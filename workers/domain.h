@@ -96,9 +96,10 @@ struct domain_event {
 /* The row stands for each event type of domains.<name>.events (the
  * webhook's configured events), taken from the configuration. */
 #define DOM_EV_CONFIGURED 0x2u
-/* The row is bound only while the audit queue brings event_log its events
- * (domains.audit.log_from = "queue"); with "outbox" it still handles what
- * waits in the queue, but nothing new is routed to it. */
+/* The row is bound to its pattern only while the audit queue brings
+ * event_log its events (domains.audit.log_from = "queue"); with "outbox" it
+ * is bound only to the events no other domain takes, so that each event
+ * still reaches a queue, and it handles those and what already waited. */
 #define DOM_EV_LOG_QUEUE 0x4u
 
 struct domain {

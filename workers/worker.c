@@ -151,11 +151,13 @@ static int worker_link_up(struct worker *w, struct amqp_link **link, const char 
  * to "#" again, so it binds it first. */
 static int worker_bind_audit(struct worker *w)
 {
+	int id = domain_lookup(w->dom->name);
 	const char **keys;
 	int n, rc;
 
+	/* Only the domains that emit publish anything. */
 	if (w->cfg->relay.grace_ms == 0 || config_log_from_outbox(w->cfg) ||
-	    domain_lookup(w->dom->name) < 0 || domain_lookup(w->dom->name) == DOM_AUDIT)
+	    (id != DOM_ORDER && id != DOM_INVENTORY && id != DOM_PAYMENT && id != DOM_SHIPPING))
 		return 0;
 	n = domain_keys(domain_get(DOM_AUDIT), w->cfg, &keys);
 	if (n < 0)

@@ -22,8 +22,9 @@
 #                            chaos (default 30; a quiet machine places 150+)
 #   ORDERFLOW_CHAOS_LOG_FROM domains.audit.log_from: queue (default) or outbox
 #                            (event_log written by the emitting transaction;
-#                            the audit inbox must then stay empty). ctest runs
-#                            both: chaos.test_chaos and chaos.test_chaos_log_from
+#                            the audit inbox then holds only the events no
+#                            other domain consumes). ctest runs both:
+#                            chaos.test_chaos and chaos.test_chaos_log_from
 #
 # Every kind of action happens at least once: the run starts with the six
 # kinds in a shuffled order, then picks at random until the window is over.

@@ -153,11 +153,14 @@ static void test_audit_is_one_catch_all_row(void **state)
 	assert_non_null(domain_route(audit, NULL, "some.future.event"));
 }
 
-/* With log_from = "outbox" nothing is bound, but what still waits in the
- * queue is handled. */
-static void test_audit_binds_nothing_when_the_outbox_logs(void **state)
+/* With log_from = "outbox" the audit queue is bound only to the events no
+ * other domain takes (with no webhook events: stock.released and
+ * shipping.cancelled), so that the broker has a queue for every event; it
+ * still handles whatever waits there. */
+static void test_audit_binds_only_orphans_when_the_outbox_logs(void **state)
 {
 	const struct domain *audit = domain_get(DOM_AUDIT);
+	static char *wh[] = { "shipping.cancelled" };
 	struct config cfg;
 	const char **keys = NULL;
 	char outbox[] = "outbox";
@@ -165,9 +168,17 @@ static void test_audit_binds_nothing_when_the_outbox_logs(void **state)
 	(void)state;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.domains[DOM_AUDIT].log_from = outbox;
-	assert_int_equal(domain_keys(audit, &cfg, &keys), 0);
+	assert_int_equal(domain_keys(audit, &cfg, &keys), 2);
 	free(keys);
+	assert_int_equal(bound(audit, &cfg, "stock.released"), 1);
+	assert_int_equal(bound(audit, &cfg, "shipping.cancelled"), 1);
+	assert_int_equal(bound(audit, &cfg, "order.created"), 0);
 	assert_non_null(domain_route(audit, &cfg, "order.created"));
+	/* An event the webhook takes is no longer audit's. */
+	cfg.domains[DOM_WEBHOOK].events.items = wh;
+	cfg.domains[DOM_WEBHOOK].events.count = 1;
+	assert_int_equal(bound(audit, &cfg, "shipping.cancelled"), 0);
+	assert_int_equal(bound(audit, &cfg, "stock.released"), 1);
 	/* The other domains bind what they did. */
 	assert_int_equal(bound(domain_get(DOM_PAYMENT), &cfg, "stock.reserved"), 1);
 }
@@ -269,7 +280,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_domain_binds_and_handles_what_the_spec_says),
 		cmocka_unit_test(test_audit_is_one_catch_all_row),
-		cmocka_unit_test(test_audit_binds_nothing_when_the_outbox_logs),
+		cmocka_unit_test(test_audit_binds_only_orphans_when_the_outbox_logs),
 		cmocka_unit_test(test_no_event_type_is_written_twice_in_a_table),
 		cmocka_unit_test(test_batchable_rows),
 		cmocka_unit_test(test_webhook_rows_are_the_configured_events),

@@ -5,7 +5,9 @@
  * built from this table.
  * The body column holds the envelope as received: the delivery's own bytes.
  * With domains.audit.log_from = "outbox" the emitting transaction writes the
- * row instead (db/outbox.c) and this queue is no longer bound.
+ * row instead (db/outbox.c) and this queue is bound only to the events no
+ * other domain takes (so that every event has a queue): those copies, and
+ * what waited from before, are duplicates here.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -43,8 +45,8 @@ static enum handler_result audit_handle(struct handler_ctx *ctx)
 	return hr;
 }
 
-/* One row for every event: bound to "#", it takes whatever is published;
- * with domains.audit.log_from = "outbox" unbound, it drains what is left. */
+/* One row for every event: bound to "#", it takes whatever is published
+ * (domain_keys() narrows the binding with log_from = "outbox"). */
 static const struct domain_event audit_events[] = {
 	{ "#", audit_handle, DOM_EV_BATCH | DOM_EV_LOG_QUEUE },
 };

@@ -3,6 +3,8 @@
  * refusal of an event that no row takes. */
 #include "workers/domain.h"
 
+#include "core/config_check.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,19 +18,72 @@ static const struct str_list *configured(const struct domain *dom, const struct 
 	return id >= 0 ? &cfg->domains[id].events : &none;
 }
 
+/* 1 when a domain other than `self` binds `key` under cfg, 0 when none
+ * does, -1 when out of memory. */
+static int bound_elsewhere(const struct domain *self, const struct config *cfg, const char *key)
+{
+	for (int d = 0; d < DOM_COUNT; d++) {
+		const struct domain *other = domain_get((enum domain_id)d);
+		const char **keys;
+		int n, hit = 0;
+
+		if (other == self)
+			continue;
+		n = domain_keys(other, cfg, &keys);
+		if (n < 0)
+			return -1;
+		for (int j = 0; j < n && !hit; j++)
+			hit = topic_match(keys[j], key);
+		free(keys);
+		if (hit)
+			return 1;
+	}
+	return 0;
+}
+
+/* A DOM_EV_LOG_QUEUE row with log_from = "outbox": instead of "#", only the
+ * events no other domain takes (stock.released, shipping.cancelled by
+ * default), so that every event still has a queue and the relay's
+ * mandatory publish is not returned. Their copies are duplicates here. */
+static int orphan_keys(const struct domain *dom, const struct config *cfg, const char **keys,
+		       int n)
+{
+	const char *const *all;
+	int nall = cfg_routing_keys(&all);
+
+	for (int i = 0; i < nall; i++) {
+		int b = bound_elsewhere(dom, cfg, all[i]);
+
+		if (b < 0)
+			return -1;
+		if (b == 0)
+			keys[n++] = all[i];
+	}
+	return n;
+}
+
 int domain_keys(const struct domain *dom, const struct config *cfg, const char ***keys_r)
 {
 	const struct str_list *conf = configured(dom, cfg);
+	const char *const *all;
 	const char **keys;
 	int n = 0;
 
-	keys = malloc(sizeof(*keys) * ((size_t)dom->nevents + (size_t)conf->count + 1));
+	keys = malloc(sizeof(*keys) * ((size_t)dom->nevents + (size_t)conf->count +
+				       (size_t)cfg_routing_keys(&all) + 1));
 	*keys_r = keys;
 	if (keys == NULL)
 		return -1;
 	for (int i = 0; i < dom->nevents; i++) {
-		if ((dom->events[i].flags & DOM_EV_LOG_QUEUE) && config_log_from_outbox(cfg))
+		if ((dom->events[i].flags & DOM_EV_LOG_QUEUE) && config_log_from_outbox(cfg)) {
+			n = orphan_keys(dom, cfg, keys, n);
+			if (n < 0) {
+				free(keys);
+				*keys_r = NULL;
+				return -1;
+			}
 			continue;
+		}
 		if (!(dom->events[i].flags & DOM_EV_CONFIGURED)) {
 			keys[n++] = dom->events[i].type;
 			continue;

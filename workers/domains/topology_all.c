@@ -11,7 +11,7 @@
 #include "core/log.h"
 #include "workers/domain.h"
 
-int topology_declare_all(struct amqp_link *link, const struct config *cfg)
+int topology_declare_all(struct amqp_link *link, const struct config *cfg, unsigned flags)
 {
 	if (topology_declare_exchanges(link) != 0)
 		return -1;
@@ -19,7 +19,9 @@ int topology_declare_all(struct amqp_link *link, const struct config *cfg)
 		const char **keys;
 		int n, rc;
 
-		n = domain_keys(domain_get((enum domain_id)i), cfg, &keys);
+		/* With no configuration the audit row is bound, as with "queue". */
+		n = domain_keys(domain_get((enum domain_id)i),
+				i == DOM_AUDIT && (flags & TOPOLOGY_KEEP_LOG_QUEUE) ? NULL : cfg, &keys);
 		if (n < 0) {
 			log_error("routing keys of %s: out of memory",
 				  domain_name((enum domain_id)i));
