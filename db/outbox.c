@@ -156,7 +156,7 @@ static enum db_status outbox_take(struct db *db, struct db_rows *rows,
 
 /* The event_log row of each claimed row its writer did not log (written by
  * a process on log_from = "queue": orderflowctl with another config file, or
- * before a restart), before the row goes out past the unbound audit queue. A
+ * before a restart), before it goes out past the narrowed audit queue. A
  * duplicate key is another relay (or host) that logged it first. A body this
  * build cannot read (a newer schema_version from a newer host) still goes
  * out, so the order is not held up, and is logged as a warning: the audit

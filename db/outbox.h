@@ -44,7 +44,7 @@ void outbox_row_free(struct outbox_row *row);
  * on every outbox insert on db also writes the event's event_log row, in the
  * same transaction, and a claim writes the row of each claimed event that
  * has none yet (its writer ran with "queue"), so that nothing goes out
- * unlogged past the audit queue, which is no longer bound. */
+ * unlogged past the audit queue, which no longer takes every event. */
 void outbox_log_events(struct db *db);
 
 /* Inside a transaction the caller opened: locks up to `limit` unpublished rows,
