@@ -64,6 +64,15 @@ shown() {
 		"$types" "order show $1: the event chain"
 }
 
+# logged_since LINE: the relay said, after line LINE of orderflowd's log, that
+# it wrote the event_log row of one event its writer did not log. (grep
+# reads all of tail's output: with -q, tail could die of SIGPIPE and fail
+# the pipeline under pipefail.)
+logged_since() {
+	tail -n +"$1" "$T_DIR/orderflowd.log" |
+		grep "wrote the rows of 1 event that their writer did not log" >/dev/null
+}
+
 stop() {
 	kill -TERM "$SUP_PID"
 	t_wait_for 40 "! kill -0 $SUP_PID 2>/dev/null"
@@ -92,7 +101,7 @@ sg_start
 ORPHANS="shipping.cancelled stock.released"
 t_assert_eq "$ORPHANS" "$(audit_keys)" "outbox: orderflowd narrowed orderflow.audit from # (bound by orderflowctl topology declare) to the events no other domain takes"
 saga "$ID0"
-tail -n +"$from" "$T_DIR/orderflowd.log" | grep -q "wrote the rows of 1 event that their writer did not log" ||
+logged_since "$from" ||
 	t_fail "the relay did not say it logged the event written before the restart"
 ID1=$(sg_place c-logfrom1-$RANDOM SKU-LF:1)
 saga "$ID1"
@@ -115,12 +124,12 @@ t_pass "outbox: $ID4 cancelled, its $(sg_count "event_log WHERE correlation_id =
 sg_conf_domain audit 'workers = 1;'
 from=$(($(wc -l <"$T_DIR/orderflowd.log") + 1))
 kill -HUP "$SUP_PID"
-t_wait_for 20 "tail -n +$from \"\$T_DIR/orderflowd.log\" | grep -q 'reload refused: domains.audit.log_from cannot change'"
+t_wait_for 20 "tail -n +$from \"\$T_DIR/orderflowd.log\" | grep 'reload refused: domains.audit.log_from cannot change' >/dev/null"
 ID2=$(sg_place c-logfrom2-$RANDOM SKU-LF:1)
 saga "$ID2"
 t_assert_eq 0 "$(audit_inbox "$ID2")" "after the refused reload: still logged by the emitters"
 t_assert_eq "$ORPHANS" "$(audit_keys)" "after the refused reload: orderflow.audit still narrowed"
-tail -n +"$from" "$T_DIR/orderflowd.log" | grep -q "wrote the rows of 1 event that their writer did not log" ||
+logged_since "$from" ||
 	t_fail "the relay did not say it logged the order.created that orderflowctl wrote"
 stop
 
