@@ -144,4 +144,7 @@ saga "$ID3"
 t_wait_for 20 "[ \"\$(audit_inbox $ID3)\" = 5 ]"
 shown "$ID3"
 t_pass "queue: $ID3 logged by the audit domain, each event once"
+# The acks follow the commits, and the broker's counts lag them by up to a
+# second: wait until the queues read empty three times in a row.
+sg_settle 30
 sg_invariants --stock SKU-LF=10
