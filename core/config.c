@@ -49,6 +49,12 @@ const char *config_domain_db(const struct config *cfg, enum domain_id dom)
 	return cfg->database.name;
 }
 
+int config_domain_emits(enum domain_id dom)
+{
+	return dom == DOM_ORDER || dom == DOM_INVENTORY || dom == DOM_PAYMENT ||
+	       dom == DOM_SHIPPING;
+}
+
 int config_log_from_outbox(const struct config *cfg)
 {
 	const char *v = cfg != NULL ? cfg->domains[DOM_AUDIT].log_from : NULL;

@@ -151,6 +151,9 @@ const char *config_domain_db(const struct config *cfg, enum domain_id dom);
 /* Whether the emitting transaction writes event_log (domains.audit.log_from
  * = "outbox") rather than the audit domain from its queue. */
 int config_log_from_outbox(const struct config *cfg);
+/* Whether the domain's handlers emit events (order, inventory, payment,
+ * shipping): what "outbox" needs in audit's database, and what publishes. */
+int config_domain_emits(enum domain_id dom);
 /* The distinct databases of all domains (on or off: the intake writes the
  * order domain's even when its workers are off), in domain order; returns
  * how many (1..DOM_COUNT). The names are owned by cfg. */

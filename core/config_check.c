@@ -491,22 +491,20 @@ CFG_HOOK(cfg_after_inbox_retention)
  * row: every domain that emits must share audit's database. */
 CFG_HOOK(cfg_after_log_from)
 {
-	static const enum domain_id emitters[] = { DOM_ORDER, DOM_INVENTORY, DOM_PAYMENT,
-						   DOM_SHIPPING };
 	const char *v = *(char **)(base + k->off), *audit_db;
 
 	if (v == NULL || strcmp(v, "outbox") != 0)
 		return;
 	audit_db = config_domain_db(c->cfg, DOM_AUDIT);
-	for (size_t i = 0; i < sizeof(emitters) / sizeof(emitters[0]); i++) {
-		const char *db = config_domain_db(c->cfg, emitters[i]);
+	for (int d = 0; d < DOM_COUNT; d++) {
+		const char *db = config_domain_db(c->cfg, (enum domain_id)d);
 
-		if (strcmp(db, audit_db) == 0)
+		if (!config_domain_emits((enum domain_id)d) || strcmp(db, audit_db) == 0)
 			continue;
 		cfg_problem(c, s != NULL ? s : section(c, "domains"), key,
 			    "\"outbox\" needs %s's database (%s) to be audit's (%s): event_log "
 			    "is written in the transaction that emits the event",
-			    domain_name(emitters[i]), db, audit_db);
+			    domain_name((enum domain_id)d), db, audit_db);
 		return;
 	}
 }

@@ -10,7 +10,7 @@
 #include "db/outbox.h"
 
 #include "db/db_int.h"
-#include "db/sqltime.h"
+#include "db/event_log.h"
 #include "core/log.h"
 
 #include <stdio.h>
@@ -20,36 +20,6 @@
 void outbox_log_events(struct db *db)
 {
 	db->log_events = 1;
-}
-
-/* The audit domain's row for ev, whose envelope is body: the same columns
- * the audit handler writes from a delivery of those bytes. */
-static enum db_status event_log_insert(struct db *db, const struct envelope *ev,
-				       const char *body)
-{
-	char occurred[SQLTIME_LEN];
-	enum db_status st;
-
-	if (sqltime_from_iso(ev->occurred_at, occurred) != 0)
-		return dbi_fail_own(db, "insert into event_log (event %s, %s): occurred_at \"%s\" "
-				    "is not an ISO 8601 UTC time", ev->event_id, ev->event_type,
-				    ev->occurred_at);
-	{
-		struct db_param p[8] = {
-			DBP_STR(ev->event_id), DBP_STR(ev->event_type), DBP_STR(ev->aggregate_type),
-			DBP_STR(ev->aggregate_id), DBP_STR(ev->correlation_id),
-			DBP_STR(ev->causation_id), DBP_STR(occurred), DBP_STR(body),
-		};
-
-		st = db_run(db, "INSERT INTO event_log (event_id, event_type, aggregate_type, "
-				"aggregate_id, correlation_id, causation_id, occurred_at, "
-				"recorded_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, "
-				"UTC_TIMESTAMP(6), ?)", p, 8, NULL, NULL);
-	}
-	if (st != DB_OK)
-		db_error_context(db, "insert into event_log (event %s, %s)", ev->event_id,
-				 ev->event_type);
-	return st;
 }
 
 /* Inserts ev; relay_after_ms > 0 holds the row back from the relay that long
@@ -81,7 +51,7 @@ static enum db_status outbox_insert(struct db *db, const struct envelope *ev,
 		db_error_context(db, "insert into outbox (event %s, %s)", ev->event_id,
 				 ev->event_type);
 	else if (db->log_events)
-		st = event_log_insert(db, ev, body);
+		st = event_log_append(db, ev, body, strlen(body));
 	if (st == DB_OK && body_r != NULL)
 		*body_r = body;
 	else
@@ -177,7 +147,7 @@ static enum db_status outbox_log_claimed(struct db *db, struct outbox_batch *bat
 				 "event_log row: %s", o->id, o->event_id, o->routing_key, err);
 			continue;
 		}
-		st = event_log_insert(db, &ev, o->body);
+		st = event_log_append(db, &ev, o->body, o->body_len);
 		envelope_clear(&ev);
 		if (st == DB_OK)
 			batch->logged++;
@@ -189,8 +159,8 @@ static enum db_status outbox_log_claimed(struct db *db, struct outbox_batch *bat
 	return DB_OK;
 }
 
-/* cols: the claim's columns after "SELECT ", rest: after its FROM. With
- * log_events, whether each row has its event_log row comes along. */
+/* rest: the claim after its FROM (outbox o). With log_events, whether each
+ * row has its event_log row comes along. */
 static enum db_status outbox_claim_sql(struct db *db, const char *rest, int limit,
 				       struct outbox_batch *batch)
 {

@@ -156,8 +156,8 @@ static int worker_bind_audit(struct worker *w)
 	int n, rc;
 
 	/* Only the domains that emit publish anything. */
-	if (w->cfg->relay.grace_ms == 0 || config_log_from_outbox(w->cfg) ||
-	    (id != DOM_ORDER && id != DOM_INVENTORY && id != DOM_PAYMENT && id != DOM_SHIPPING))
+	if (w->cfg->relay.grace_ms == 0 || config_log_from_outbox(w->cfg) || id < 0 ||
+	    !config_domain_emits((enum domain_id)id))
 		return 0;
 	n = domain_keys(domain_get(DOM_AUDIT), w->cfg, &keys);
 	if (n < 0)

@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "workers/domains/domains.h"
+#include "db/event_log.h"
 #include "db/sqltime.h"
 
 static enum handler_result audit_handle(struct handler_ctx *ctx)
@@ -26,22 +27,11 @@ static enum handler_result audit_handle(struct handler_ctx *ctx)
 	if (sqltime_from_iso(ev->occurred_at, occurred) != 0)
 		return handler_reject(ctx, "audit: occurred_at \"%s\" is not an ISO 8601 UTC time",
 				      ev->occurred_at);
-	{
-		struct db_param p[8] = {
-			DBP_STR(ev->event_id), DBP_STR(ev->event_type), DBP_STR(ev->aggregate_type),
-			DBP_STR(ev->aggregate_id), DBP_STR(ev->correlation_id),
-			DBP_STR(ev->causation_id), DBP_STR(occurred), DBP_STRN(ctx->body, ctx->body_len),
-		};
-
-		st = db_run(ctx->db, "INSERT INTO event_log (event_id, event_type, aggregate_type, "
-				     "aggregate_id, correlation_id, causation_id, occurred_at, "
-				     "recorded_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, "
-				     "UTC_TIMESTAMP(6), ?)", p, 8, NULL, NULL);
-	}
+	st = event_log_append(ctx->db, ev, ctx->body, ctx->body_len);
 	if (st == DB_DUPLICATE)
 		log_debug("audit: event %s is in the log already", ev->event_id);
 	else if (st != DB_OK)
-		hr = handler_db_failed(ctx, "insert into event_log");
+		hr = handler_db_failed(ctx, "audit");
 	return hr;
 }
 
