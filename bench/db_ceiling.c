@@ -47,12 +47,25 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A random UUID-shaped id (only its uniqueness matters here). */
+/* A UUID-shaped id that starts with the time in milliseconds, as
+ * orderflow's version 7 ids do, so that the keys grow at the right edge of
+ * the indexes as orderflow's own do. */
 static void make_id(char out[37], unsigned int *seed)
 {
 	static const char hex[] = "0123456789abcdef";
-	for (int i = 0; i < 36; i++)
-		out[i] = (i == 8 || i == 13 || i == 18 || i == 23) ? '-' : hex[rand_r(seed) & 15];
+	struct timespec ts;
+	unsigned long long ms;
+	char t[13];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)ts.tv_nsec / 1000000ULL;
+	snprintf(t, sizeof t, "%012llx", ms & 0xffffffffffffULL);
+	for (int i = 0, k = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+			out[i] = '-';
+		else
+			out[i] = k < 12 ? t[k++] : hex[rand_r(seed) & 15];
+	}
 	out[36] = '\0';
 }
 

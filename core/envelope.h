@@ -86,7 +86,8 @@ int envelope_register_version(const char *event_type, int current_version);
 int envelope_register_upcaster(const char *event_type, int from_version,
 			       envelope_upcaster_fn fn);
 
-/* A new random UUID in text, lower case, into out[37]. */
+/* A new version 7 UUID (time-ordered, random below the millisecond) in
+ * text, lower case, into out[37]. */
 void envelope_new_uuid(char out[ENVELOPE_ID_LEN + 1]);
 /* 1 if s is a UUID in text (8-4-4-4-12 hex digits), 0 otherwise. */
 int envelope_is_uuid(const char *s);

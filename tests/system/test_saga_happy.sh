@@ -62,7 +62,17 @@ for etype in want:
     if env.get("event_id") != eid or env.get("correlation_id") != oid or env.get("causation_id") != prev:
         sys.exit("%s: body is not its envelope: %s" % (etype, body[:300]))
     prev = eid
-print("ok - event chain: " + " -> ".join(want) + " (5 events, one correlation_id, each caused by the previous)")
+# Ids orderflow makes are version 7: the time (ms) in the first 48 bits, so
+# an event made after another never has a smaller id prefix.
+def ms(u):
+    return int(u[:8] + u[9:13], 16)
+ids = [oid] + [by_type[t][0] for t in want]
+for u in ids:
+    if u[14] != "7" or u[19] not in "89ab":
+        sys.exit("id %s is not a version 7 UUID" % u)
+if [ms(u) for u in ids] != sorted(ms(u) for u in ids):
+    sys.exit("ids not in time order: %s" % ids)
+print("ok - event chain: " + " -> ".join(want) + " (5 events, one correlation_id, each caused by the previous, version 7 ids in time order)")
 PY
 
 notes=$(t_sql "SELECT GROUP_CONCAT(type ORDER BY type) FROM notifications WHERE order_id = '$ID' AND customer_id = '$CUST'")

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/envelope.h"
 
@@ -856,6 +857,46 @@ static void test_registration_refuses_bad_arguments(void **state)
 
 /* ---- small helpers ---- */
 
+/* The first 48 bits of an id: its milliseconds since the epoch. */
+static unsigned long long uuid_ms(const char *id)
+{
+	char hex[13];
+
+	memcpy(hex, id, 8);
+	memcpy(hex + 8, id + 9, 4);
+	hex[12] = '\0';
+	return strtoull(hex, NULL, 16);
+}
+
+static unsigned long long now_ms(void)
+{
+	struct timespec ts;
+
+	assert_int_equal(clock_gettime(CLOCK_REALTIME, &ts), 0);
+	return (unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)ts.tv_nsec / 1000000ULL;
+}
+
+/* Version 7 (RFC 9562): the time in front, so that ids made later sort
+ * later and the keys they become grow at the B-trees' right edge. */
+static void test_new_uuid_is_version_7_in_time_order(void **state)
+{
+	char a[ENVELOPE_ID_LEN + 1], b[ENVELOPE_ID_LEN + 1];
+	unsigned long long before, after;
+	struct timespec pause = { 0, 2 * 1000 * 1000 };
+
+	(void)state;
+	before = now_ms();
+	envelope_new_uuid(a);
+	after = now_ms();
+	assert_int_equal(a[14], '7');
+	assert_non_null(strchr("89ab", a[19]));
+	assert_true(uuid_ms(a) >= before && uuid_ms(a) <= after);
+	assert_int_equal(nanosleep(&pause, NULL), 0);
+	envelope_new_uuid(b);
+	assert_true(strcmp(a, b) < 0);
+	assert_true(uuid_ms(b) > uuid_ms(a));
+}
+
 static void test_is_uuid_accepts_any_case_only(void **state)
 {
 	(void)state;
@@ -943,6 +984,7 @@ int main(void)
 		cmocka_unit_test(test_init_writes_the_registered_version),
 		cmocka_unit_test(test_registration_refuses_bad_arguments),
 		cmocka_unit_test(test_is_uuid_accepts_any_case_only),
+		cmocka_unit_test(test_new_uuid_is_version_7_in_time_order),
 		cmocka_unit_test(test_new_uuid_is_lower_case_and_fresh),
 		cmocka_unit_test(test_now_iso_has_milliseconds_and_z),
 	};
