@@ -7,6 +7,9 @@
 
 double clock_monotonic_s(void);
 long long clock_monotonic_ms(void);
+/* Milliseconds since the Unix epoch, wall clock: for what leaves the
+ * process (ids, timestamps), never for timeouts. */
+long long clock_realtime_ms(void);
 /* Sleeps ms milliseconds (returns early only if ms <= 0). */
 void sleep_ms(long ms);
 

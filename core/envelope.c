@@ -6,6 +6,7 @@
  * here is parked once instead of failing in every domain that consumes it.
  */
 #include "core/envelope.h"
+#include "core/clock.h"
 #include "core/json_depth.h"
 
 #include <ctype.h>
@@ -535,20 +536,15 @@ void envelope_clear(struct envelope *ev)
  */
 void envelope_new_uuid(char out[ENVELOPE_ID_LEN + 1])
 {
-	struct timespec ts = { 0, 0 };
-	unsigned long long ms;
+	unsigned long long ms = (unsigned long long)clock_realtime_ms();
 	uuid_t u;
 
 	uuid_generate_random(u);
-	/* Without a clock (it does not happen), a random id is still an id. */
-	if (clock_gettime(CLOCK_REALTIME, &ts) == 0) {
-		ms = (unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)ts.tv_nsec / 1000000ULL;
-		for (int i = 5; i >= 0; i--) {
-			u[i] = (unsigned char)(ms & 0xff);
-			ms >>= 8;
-		}
-		u[6] = (unsigned char)((u[6] & 0x0f) | 0x70);
+	for (int i = 5; i >= 0; i--) {
+		u[i] = (unsigned char)(ms & 0xff);
+		ms >>= 8;
 	}
+	u[6] = (unsigned char)((u[6] & 0x0f) | 0x70);
 	uuid_unparse_lower(u, out);
 }
 
